@@ -1,0 +1,5 @@
+"""Allows `python -m gaterm`."""
+
+from gaterm.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,189 @@
+"""Command line: `gaterm --no-ui` (headless run), `gaterm plugins`; user errors are one line and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any, NoReturn
+
+from gaterm.config import RunConfig, config_from_dict, load_config
+from gaterm.errors import GatermError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, no usage dump
+        raise GatermError(message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    return v
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="gaterm",
+        description="Genetic-algorithm hyper-parameter search for PyTorch networks, with parent weight merging. "
+        "`gaterm plugins` lists data sets and merge strategies.",
+    )
+    p.add_argument("--no-ui", action="store_true", help="run headless in this terminal (no Textual UI)")
+    p.add_argument("--config", type=Path, metavar="FILE.toml", help="configuration file; flags override it")
+    p.add_argument("--dataset", metavar="NAME", help="data set name (default: digits)")
+    p.add_argument("--data-dir", metavar="DIR", help="directory with one sub-directory per data set "
+                   "(default: $GATERM_DATA_DIR, else a download cache)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="run directory to create (default: runs/DATASET-TIME)")
+    g = p.add_argument_group("genetic algorithm")
+    g.add_argument("--population", type=_positive_int, metavar="N")
+    g.add_argument("--survivors", type=_positive_int, metavar="N")
+    g.add_argument("--generations", type=_positive_int, metavar="N")
+    g.add_argument("--mutation-prob", type=_number, metavar="P")
+    g.add_argument("--target", type=_number, metavar="X", help="stop when best accuracy >= X (or MAE <= X)")
+    g.add_argument("--time-budget", type=_number, metavar="SECONDS", help="start no evaluation after this")
+    g.add_argument("--merge", action=argparse.BooleanOptionalAction, default=None,
+                   help="children start from merged parent weights (default: on)")
+    g.add_argument("--merge-strategy", metavar="NAME", help="merge strategy (default: mean)")
+    g.add_argument("--seed", type=_positive_int, metavar="N")
+    t = p.add_argument_group("training")
+    t.add_argument("--max-epochs", type=_positive_int, metavar="N")
+    t.add_argument("--patience", type=_positive_int, metavar="N")
+    t.add_argument("--min-delta", type=_number, metavar="D")
+    t.add_argument("--device", metavar="DEV", help="cpu (default) or cuda")
+    t.add_argument("--threads", type=_positive_int, metavar="N", help="torch threads (default: torch's choice)")
+    p.add_argument("--quiet", action="store_true", help="no progress display, only the final summary")
+    return p
+
+
+_FLAG_TO_KEY = {
+    "dataset": ("dataset",), "seed": ("seed",),
+    "population": ("ga", "population"), "survivors": ("ga", "survivors"), "generations": ("ga", "generations"),
+    "mutation_prob": ("ga", "mutation_prob"), "target": ("ga", "target"), "time_budget": ("ga", "time_budget_s"),
+    "merge": ("ga", "merge"), "merge_strategy": ("ga", "merge_strategy"),
+    "max_epochs": ("training", "max_epochs"), "patience": ("training", "patience"),
+    "min_delta": ("training", "min_delta"), "device": ("training", "device"), "threads": ("training", "threads"),
+}
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """Defaults, overlaid by the config file, overlaid by flags; then validated."""
+    cfg = load_config(args.config) if args.config is not None else RunConfig()
+    overrides: dict[str, Any] = {}
+    for flag, key in _FLAG_TO_KEY.items():
+        value = getattr(args, flag)
+        if value is None:
+            continue
+        if len(key) == 1:
+            overrides[key[0]] = value
+        else:
+            overrides.setdefault(key[0], {})[key[1]] = value
+    return config_from_dict(overrides, cfg).validate()
+
+
+def run_headless(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from gaterm.datasets import data_dir_from
+    from gaterm.results import check_run_dir, default_run_dir
+    from gaterm.runner import load_dataset, make_engine, open_plugins
+
+    cfg = config_from_args(args)
+    err = Console(stderr=True)
+    ps = open_plugins(err)
+    spec = ps.dataset(cfg.dataset)
+    strategy = ps.merge_strategy(cfg.ga.merge_strategy) if cfg.ga.merge else None
+    data_dir = data_dir_from(args.data_dir)
+    out = args.out if args.out is not None else default_run_dir(cfg.dataset)
+    check_run_dir(out)
+    dataset = load_dataset(ps, spec, cfg, data_dir)
+
+    stop = threading.Event()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        err.print("[yellow]stopping after this epoch (Ctrl-C again to abort at once)...[/]")
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        from gaterm.headless import HeadlessView
+        from gaterm.results import RunWriter
+
+        console = Console(quiet=args.quiet)
+        view = HeadlessView(console, run_dir=str(out))
+        writer = RunWriter(out, extra={"data_dir": str(data_dir) if data_dir else None})
+        engine = make_engine(cfg, dataset, strategy, [writer, view], should_stop=stop.is_set)
+        with view:
+            result = engine.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if args.quiet and result.best is not None:
+        print(f"best {dataset.metric_name} {result.best.metric:.4f} ({result.best.genes}); run directory {out}")
+    return EXIT_INTERRUPTED if result.stop_reason == "cancelled" else 0
+
+
+def list_plugins() -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from gaterm.plugins import load_plugins
+
+    ps = load_plugins()
+    console = Console()
+    t = Table(title="plugins")
+    for col in ("plugin", "distribution", "hooks"):
+        t.add_column(col)
+    for info in ps.plugins:
+        t.add_row(info.name, info.distribution, ", ".join(info.hooks))
+    console.print(t)
+    d = Table(title="data sets")
+    for col in ("name", "task", "plugin", "description"):
+        d.add_column(col)
+    for name, spec in sorted(ps.datasets.items.items()):
+        d.add_row(name, spec.task, ps.datasets.owner[name], spec.description)
+    console.print(d)
+    m = Table(title="merge strategies")
+    for col in ("name", "plugin", "description"):
+        m.add_column(col)
+    for name, s in sorted(ps.merges.items.items()):
+        m.add_row(name, ps.merges.owner[name], s.description)
+    console.print(m)
+    for e in ps.errors:
+        console.print(f"[red]error:[/] {e}", highlight=False)
+    return 1 if ps.errors else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["plugins"]:
+            if len(argv) > 1:
+                raise GatermError(f"plugins: unexpected argument {argv[1]!r}")
+            return list_plugins()
+        args = build_parser().parse_args(argv)
+        if not args.no_ui:
+            raise GatermError(
+                "the terminal UI is not available in this version; run headless with `gaterm --no-ui`"
+            )
+        return run_headless(args)
+    except GatermError as exc:
+        print(f"gaterm: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("gaterm: aborted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,246 @@
+"""One typed configuration for a run (GA parameters, training, gene store): TOML in, TOML out, validated."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gaterm.errors import ConfigError
+
+OPTIMIZERS = ("sgd", "adam", "rmsprop", "adadelta", "adagrad", "adamax", "nadam")
+ACTIVATIONS = ("tanh", "sigmoid", "relu", "softsign", "elu")
+LOSSES = {"classification": ("cross_entropy",), "regression": ("mae", "mse", "huber")}
+DEFAULT_LOSSES = {"classification": ["cross_entropy"], "regression": ["mae", "mse"]}
+TASKS = tuple(LOSSES)
+
+
+@dataclass
+class GeneStore:
+    """For every gene, the values it may take."""
+
+    optimizer: list[str] = field(default_factory=lambda: list(OPTIMIZERS))
+    learning_rate: list[float] = field(default_factory=lambda: [0.0005, 0.001, 0.005, 0.01])
+    batch_size: list[int] = field(default_factory=lambda: [16, 32, 64, 128])
+    layers: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
+    neurons: list[int] = field(default_factory=lambda: list(range(10, 201, 10)))
+    activation: list[str] = field(default_factory=lambda: list(ACTIVATIONS))
+    # Empty means "the data set's task default" (resolved by `resolve_for_task`).
+    loss: list[str] = field(default_factory=list)
+
+    def resolve_for_task(self, task: str) -> GeneStore:
+        """Return a copy whose loss list is explicit, checking every loss suits `task`."""
+        losses = list(self.loss) or list(DEFAULT_LOSSES[task])
+        bad = [x for x in losses if x not in LOSSES[task]]
+        if bad:
+            raise ConfigError(
+                f"genes.loss: {bad[0]!r} is not a {task} loss; choose from {', '.join(LOSSES[task])}"
+            )
+        return dataclasses.replace(self, loss=losses)
+
+
+@dataclass
+class GAConfig:
+    """Parameters of the genetic algorithm itself."""
+
+    population: int = 20
+    survivors: int = 10
+    generations: int = 10
+    mutation_prob: float = 0.1
+    target: float | None = None
+    time_budget_s: float | None = None
+    merge: bool = True
+    merge_strategy: str = "mean"
+
+
+@dataclass
+class TrainingConfig:
+    """How each individual is trained and scored by the fitness function."""
+
+    max_epochs: int = 100
+    patience: int = 10
+    min_delta: float = 0.01
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2
+    device: str = "cpu"
+    threads: int = 0  # 0: let gaterm choose
+
+
+@dataclass
+class RunConfig:
+    """Everything that determines a run; `config.toml` in a run directory is this, written out."""
+
+    dataset: str = "digits"
+    seed: int = 0
+    ga: GAConfig = field(default_factory=GAConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    genes: GeneStore = field(default_factory=GeneStore)
+
+    # ----- TOML -----
+    def to_dict(self) -> dict[str, Any]:
+        def clean(obj: Any) -> dict[str, Any]:
+            return {k: v for k, v in dataclasses.asdict(obj).items() if v is not None}
+
+        out: dict[str, Any] = {"dataset": self.dataset, "seed": self.seed}
+        out["ga"] = clean(self.ga)
+        out["training"] = clean(self.training)
+        genes = clean(self.genes)
+        if not genes["loss"]:
+            del genes["loss"]
+        out["genes"] = genes
+        return out
+
+    def to_toml(self) -> str:
+        import tomli_w
+
+        header = "# gaterm run configuration: `gaterm --no-ui --config THIS_FILE` repeats the run.\n"
+        return header + tomli_w.dumps(self.to_dict())
+
+    def save(self, path: Path) -> None:
+        path.write_text(self.to_toml(), encoding="utf-8")
+
+    def validate(self) -> RunConfig:
+        """Check cross-field rules; raise ConfigError with a one-line message naming the field."""
+        ga, tr, g = self.ga, self.training, self.genes
+        _check(self.seed >= 0, "seed", "must be >= 0")
+        _check(ga.population >= 2, "ga.population", "must be at least 2")
+        _check(ga.survivors >= 1, "ga.survivors", "must be at least 1")
+        _check(
+            ga.survivors < ga.population,
+            "ga.survivors",
+            f"must be smaller than ga.population ({ga.population}), or no children are bred",
+        )
+        _check(ga.generations >= 1, "ga.generations", "must be at least 1")
+        _check(0.0 <= ga.mutation_prob <= 1.0, "ga.mutation_prob", "must be between 0 and 1")
+        if ga.target is not None:
+            _check(math.isfinite(ga.target), "ga.target", "must be a finite number")
+        if ga.time_budget_s is not None:
+            _check(ga.time_budget_s > 0, "ga.time_budget_s", "must be > 0 seconds")
+        _check(bool(ga.merge_strategy), "ga.merge_strategy", "must not be empty")
+        _check(tr.max_epochs >= 1, "training.max_epochs", "must be at least 1")
+        _check(tr.patience >= 1, "training.patience", "must be at least 1")
+        _check(tr.min_delta >= 0, "training.min_delta", "must be >= 0")
+        _check(0 < tr.val_fraction < 1, "training.val_fraction", "must be between 0 and 1")
+        _check(0 < tr.test_fraction < 1, "training.test_fraction", "must be between 0 and 1")
+        _check(
+            tr.val_fraction + tr.test_fraction < 0.9,
+            "training.val_fraction",
+            "val_fraction + test_fraction must leave at least 10% of the rows for training",
+        )
+        _check(tr.device == "cpu" or tr.device.startswith("cuda"), "training.device", "must be 'cpu' or 'cuda[:N]'")
+        _check(tr.threads >= 0, "training.threads", "must be >= 0 (0 lets gaterm choose)")
+        for name in ("optimizer", "learning_rate", "batch_size", "layers", "neurons", "activation"):
+            values = getattr(g, name)
+            _check(len(values) > 0, f"genes.{name}", "must list at least one value")
+            _check(len(set(values)) == len(values), f"genes.{name}", "lists a value twice")
+        for v in g.optimizer:
+            _check(v in OPTIMIZERS, "genes.optimizer", f"unknown optimizer {v!r}{_suggest(v, OPTIMIZERS)}")
+        for v in g.activation:
+            _check(v in ACTIVATIONS, "genes.activation", f"unknown activation {v!r}{_suggest(v, ACTIVATIONS)}")
+        all_losses = sorted({x for xs in LOSSES.values() for x in xs})
+        for v in g.loss:
+            _check(v in all_losses, "genes.loss", f"unknown loss {v!r}{_suggest(v, all_losses)}")
+        for v in g.learning_rate:
+            _check(0 < v < 100 and math.isfinite(v), "genes.learning_rate", f"{v!r} is not a positive rate")
+        for v in g.batch_size:
+            _check(v >= 1, "genes.batch_size", f"{v!r} must be >= 1")
+        for v in g.layers:
+            _check(1 <= v <= 64, "genes.layers", f"{v!r} must be between 1 and 64")
+        for v in g.neurons:
+            _check(1 <= v <= 65536, "genes.neurons", f"{v!r} must be between 1 and 65536")
+        return self
+
+
+def _check(ok: bool, name: str, message: str) -> None:
+    if not ok:
+        raise ConfigError(f"{name}: {message}")
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# ----- parsing from TOML / dicts -----
+_SECTIONS: dict[str, type] = {"ga": GAConfig, "training": TrainingConfig, "genes": GeneStore}
+_TOP_KEYS = ("dataset", "seed", *_SECTIONS)
+
+
+def _coerce(where: str, value: Any, annotation: str) -> Any:
+    """Check a TOML value against a dataclass field annotation string; ints are accepted for floats."""
+    ann = annotation.replace(" ", "")
+    optional = ann.endswith("|None")
+    base = ann[: -len("|None")] if optional else ann
+    if base == "bool":
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if base == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if base == "float":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if base == "str":
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if base.startswith("list["):
+        item = base[5:-1]
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return [_coerce(f"{where}[{i}]", v, item) for i, v in enumerate(value)]
+    raise AssertionError(f"unhandled annotation {annotation}")  # a bug, not user input
+
+
+def _unknown_key(where: str, key: str, known: Any) -> ConfigError:
+    return ConfigError(f"{where}: unknown key {key!r}{_suggest(key, known)}")
+
+
+def config_from_dict(data: dict[str, Any], base: RunConfig | None = None) -> RunConfig:
+    """Overlay `data` (parsed TOML) on `base` (defaults if None), checking every key and type."""
+    cfg = dataclasses.replace(base) if base is not None else RunConfig()
+    cfg.ga = dataclasses.replace(cfg.ga)
+    cfg.training = dataclasses.replace(cfg.training)
+    cfg.genes = dataclasses.replace(cfg.genes)
+    for key, value in data.items():
+        if key not in _TOP_KEYS:
+            raise _unknown_key("config", key, _TOP_KEYS)
+        if key == "dataset":
+            cfg.dataset = _coerce("dataset", value, "str")
+        elif key == "seed":
+            cfg.seed = _coerce("seed", value, "int")
+        else:
+            if not isinstance(value, dict):
+                raise ConfigError(f"[{key}]: expected a table, got {value!r}")
+            section = getattr(cfg, key)
+            fields = {f.name: f for f in dataclasses.fields(_SECTIONS[key])}
+            for sub, subval in value.items():
+                if sub not in fields:
+                    raise _unknown_key(f"[{key}]", sub, fields)
+                setattr(section, sub, _coerce(f"{key}.{sub}", subval, str(fields[sub].type)))
+    return cfg
+
+
+def load_config(path: Path, base: RunConfig | None = None) -> RunConfig:
+    """Read a TOML file into a RunConfig; every problem is a one-line ConfigError naming the file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        return config_from_dict(data, base)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

@@ -1,0 +1,205 @@
+"""Data sets as the engine sees them: what plugins register, how files are found or fetched, and the splits."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gaterm.errors import DataError
+
+DATA_DIR_ENV = "GATERM_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class RawData:
+    """Arrays a loader returns: features (n, ...) and targets (n,).
+
+    If the data set has an official test split, give it as `x_test`/`y_test`; gaterm then splits only the
+    rest into training and validation. Otherwise gaterm splits all rows into train/validation/test by seed.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One remote file a loader can download: its canonical URL and checksum ("sha256:..." or "md5:...")."""
+
+    subdir: str
+    filename: str
+    url: str
+    known_hash: str | None
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """What a loader receives: where local copies live (if the user gave a directory) and the run seed."""
+
+    data_dir: Path | None
+    seed: int
+
+    def path(self, source: DataSource) -> Path:
+        """Local path of `source`: from the data directory if one is set, else downloaded into the cache once."""
+        return locate(source, self.data_dir)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A data set a plugin registers.
+
+    `load` returns RawData; classification targets are integer class labels 0..n_classes-1.
+    """
+
+    name: str
+    task: str  # "classification" or "regression"
+    description: str
+    load: Callable[[LoadContext], RawData]
+    n_classes: int | None = None  # classification only; inferred from the labels if None
+    target_name: str = "target"
+
+
+@dataclass
+class Dataset:
+    """A loaded data set, split and standardized, ready for training (numpy float32 / int64 arrays)."""
+
+    name: str
+    task: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_features: int
+    n_outputs: int
+    target_mean: float = 0.0  # regression targets are standardized; metrics are reported in original units
+    target_std: float = 1.0
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.task == "classification"
+
+    @property
+    def metric_name(self) -> str:
+        return "accuracy" if self.task == "classification" else "mae"
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
+
+
+def data_dir_from(arg: str | Path | None) -> Path | None:
+    """The data directory: the `--data-dir` argument, else $GATERM_DATA_DIR, else None (use the cache)."""
+    value = arg if arg not in (None, "") else os.environ.get(DATA_DIR_ENV) or None
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        src = "--data-dir" if arg not in (None, "") else f"${DATA_DIR_ENV}"
+        raise DataError(f"{src}: {path} is not a directory")
+    return path
+
+
+def cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("gaterm")) / "data"
+
+
+def locate(source: DataSource, data_dir: Path | None) -> Path:
+    """Find `source` in `data_dir`, or download it into the user cache (checksum verified) if no dir is set."""
+    if data_dir is not None:
+        path = data_dir / source.subdir / source.filename
+        if not path.is_file():
+            raise DataError(
+                f"{source.filename} not found in {data_dir / source.subdir}; download it from {source.url} "
+                f"and put it there"
+            )
+        return path
+    target_dir = cache_dir() / source.subdir
+    import pooch
+
+    try:
+        fetched = pooch.retrieve(
+            url=source.url,
+            known_hash=source.known_hash,
+            fname=source.filename,
+            path=target_dir,
+            progressbar=False,
+        )
+    except ValueError as exc:  # pooch raises ValueError on a checksum mismatch
+        raise DataError(f"{source.filename}: downloaded file failed its checksum ({exc})".splitlines()[0]) from None
+    except Exception as exc:  # network errors come as many types (requests, OSError, ...)
+        raise DataError(
+            f"cannot download {source.filename} from {source.url} ({type(exc).__name__}); download it by hand "
+            f"and put it in {target_dir}, or in DIR/{source.subdir}/ and pass --data-dir DIR"
+        ) from None
+    return Path(fetched)
+
+
+def _split_indices(n: int, fractions: tuple[float, ...], rng: np.random.Generator) -> list[np.ndarray]:
+    order = rng.permutation(n)
+    out, start = [], 0
+    for f in fractions:
+        k = max(1, int(round(f * n)))
+        out.append(order[start : start + k])
+        start += k
+    out.append(order[start:])
+    return out
+
+
+def prepare(
+    spec: DatasetSpec, raw: RawData, seed: int, val_fraction: float, test_fraction: float
+) -> Dataset:
+    """Split `raw` deterministically by `seed`, standardize with training statistics only, cast for torch."""
+    x = np.asarray(raw.x, dtype=np.float64).reshape(len(raw.x), -1)
+    y = np.asarray(raw.y)
+    if len(x) != len(y):
+        raise DataError(f"{spec.name}: loader returned {len(x)} feature rows but {len(y)} targets")
+    rng = np.random.default_rng([seed, 0xDA7A])
+    if raw.x_test is not None:
+        x_test = np.asarray(raw.x_test, dtype=np.float64).reshape(len(raw.x_test), -1)
+        y_test = np.asarray(raw.y_test)
+        frac_val = val_fraction / (1 - test_fraction)
+        val_idx, train_idx = _split_indices(len(x), (frac_val,), rng)
+    else:
+        test_idx, val_idx, train_idx = _split_indices(len(x), (test_fraction, val_fraction), rng)
+        x_test, y_test = x[test_idx], y[test_idx]
+    x_train, y_train, x_val, y_val = x[train_idx], y[train_idx], x[val_idx], y[val_idx]
+    if len(x_train) < 2:
+        raise DataError(f"{spec.name}: too few rows ({len(x)}) to split into train, validation and test")
+    if not (np.isfinite(x).all() and np.isfinite(x_test).all()):
+        raise DataError(f"{spec.name}: features contain NaN or infinite values")
+
+    mean = x_train.mean(axis=0)
+    std = x_train.std(axis=0)
+    std[std == 0] = 1.0
+
+    def fx(a: np.ndarray) -> np.ndarray:
+        return ((a - mean) / std).astype(np.float32)
+
+    if spec.task == "classification":
+        labels = np.concatenate([y_train, y_val, y_test])
+        n_classes = spec.n_classes or int(labels.max()) + 1
+        if labels.min() < 0 or labels.max() >= n_classes:
+            raise DataError(f"{spec.name}: class labels must lie in 0..{n_classes - 1}")
+        return Dataset(
+            spec.name, spec.task, fx(x_train), y_train.astype(np.int64), fx(x_val), y_val.astype(np.int64),
+            fx(x_test), y_test.astype(np.int64), x.shape[1], n_classes,
+        )
+    y_train_f = y_train.astype(np.float64)
+    t_mean, t_std = float(y_train_f.mean()), float(y_train_f.std()) or 1.0
+
+    def fy(a: np.ndarray) -> np.ndarray:
+        return ((a.astype(np.float64) - t_mean) / t_std).astype(np.float32)
+
+    return Dataset(
+        spec.name, spec.task, fx(x_train), fy(y_train), fx(x_val), fy(y_val), fx(x_test), fy(y_test),
+        x.shape[1], 1, t_mean, t_std,
+    )

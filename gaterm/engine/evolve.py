@@ -1,0 +1,239 @@
+"""The evolve loop: a synchronous engine that runs the GA and reports everything through events."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gaterm.config import RunConfig
+from gaterm.datasets import Dataset
+from gaterm.engine.chromosome import Chromosome, random_chromosome
+from gaterm.engine.fitness import Cancelled, DeviceData, FitnessResult, evaluate, evaluation_seed, init_model
+from gaterm.engine.fitness import get_layers
+from gaterm.engine.operators import crossover, mutate, select
+from gaterm.events import (
+    EpochFinished,
+    EvaluationFinished,
+    EvaluationRecord,
+    EvaluationStarted,
+    Event,
+    GenerationFinished,
+    GenerationStarted,
+    GenerationSummary,
+    RunFinished,
+    RunStarted,
+)
+from gaterm.merge import LayerWeights, MergeStrategy, Parent, check_merged
+
+Listener = Callable[[Event], None]
+
+
+@dataclass
+class Individual:
+    id: int
+    chromosome: Chromosome
+    parents: tuple[int, int] | None = None
+    record: EvaluationRecord | None = None
+
+
+def planned_evaluations(cfg: RunConfig) -> int:
+    ga = cfg.ga
+    return ga.population + (ga.generations - 1) * (ga.population - ga.survivors)
+
+
+def reached(metric: float, target: float | None, higher_is_better: bool) -> bool:
+    if target is None or math.isnan(metric):
+        return False
+    return metric >= target if higher_is_better else metric <= target
+
+
+class Engine:
+    """Runs one GA search. It never prints and never touches a UI: every step is an event to `listeners`.
+
+    `should_stop` is polled between evaluations and between epochs; when it returns True the evaluation in
+    progress is discarded and the run finishes with stop reason "cancelled".
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        dataset: Dataset,
+        merge_strategy: MergeStrategy | None,
+        listeners: Sequence[Listener] = (),
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
+        self.config = config
+        self.dataset = dataset
+        self.store = config.genes.resolve_for_task(dataset.task)
+        self.config.genes = self.store  # the effective config lists the losses actually used
+        self.merge_strategy = merge_strategy if config.ga.merge else None
+        if config.ga.merge and merge_strategy is None:
+            raise ValueError("merge is on but no merge strategy was given")
+        self.listeners = list(listeners)
+        self.should_stop = should_stop or (lambda: False)
+        self.higher_is_better = dataset.higher_is_better
+        self._weights: dict[int, list[LayerWeights]] = {}
+        self._records: list[EvaluationRecord] = []
+
+    def emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    # ------------------------------------------------------------------
+    def run(self) -> RunFinished:
+        cfg, ga = self.config, self.config.ga
+        if cfg.training.threads > 0:
+            torch.set_num_threads(cfg.training.threads)
+        data = DeviceData(self.dataset, cfg.training.device)
+        rng = np.random.default_rng(cfg.seed)
+        t0 = time.perf_counter()
+        self.emit(RunStarted(
+            cfg, self.dataset.task, self.dataset.metric_name, self.higher_is_better, self.dataset.sizes(),
+            planned_evaluations(cfg),
+        ))
+        next_id = 0
+        population: list[Individual] = []
+        for _ in range(ga.population):
+            population.append(Individual(next_id, random_chromosome(rng, self.store)))
+            next_id += 1
+
+        stop_reason = "generations"
+        for gen in range(ga.generations):
+            pending = [ind for ind in population if ind.record is None]
+            self.emit(GenerationStarted(gen, tuple(ind.id for ind in pending)))
+            for ind in pending:
+                if self.should_stop():
+                    stop_reason = "cancelled"
+                    break
+                if ga.time_budget_s is not None and time.perf_counter() - t0 >= ga.time_budget_s:
+                    stop_reason = "time_budget"
+                    break
+                try:
+                    self._evaluate(gen, ind, data, population)
+                except Cancelled:
+                    stop_reason = "cancelled"
+                    break
+                if reached(ind.record.metric, ga.target, self.higher_is_better):
+                    stop_reason = "target"
+                    break
+            scored = [(ind.id, ind.record.metric) for ind in population if ind.record is not None]
+            keep = set(select(scored, ga.survivors, self.higher_is_better))
+            if scored:
+                self.emit(GenerationFinished(self._summarize(gen, population, keep)))
+            if stop_reason != "generations" or gen == ga.generations - 1:
+                break
+            population = [ind for ind in population if ind.id in keep]
+            population.sort(key=lambda ind: ind.id)
+            self._weights = {i: w for i, w in self._weights.items() if i in keep}
+            survivors = list(population)
+            for _ in range(ga.population - ga.survivors):
+                if len(survivors) >= 2:
+                    ia, ib = rng.choice(len(survivors), size=2, replace=False)
+                else:
+                    ia = ib = 0
+                pa, pb = survivors[int(ia)], survivors[int(ib)]
+                child = mutate(rng, crossover(rng, pa.chromosome, pb.chromosome), self.store, ga.mutation_prob)
+                population.append(Individual(next_id, child, (pa.id, pb.id)))
+                next_id += 1
+
+        best = self._best()
+        finished = RunFinished(
+            stop_reason=stop_reason,
+            total_duration_s=time.perf_counter() - t0,
+            records=tuple(self._records),
+            best=best,
+            best_layers=self._best_layers,
+        )
+        self.emit(finished)
+        return finished
+
+    # ------------------------------------------------------------------
+    def _evaluate(self, gen: int, ind: Individual, data: DeviceData, population: list[Individual]) -> None:
+        cfg = self.config
+        seed = evaluation_seed(cfg.seed, ind.id)
+        self.emit(EvaluationStarted(gen, ind.id, ind.chromosome, ind.parents))
+        init_layers, merged, merge_time = None, False, 0.0
+        if self.merge_strategy is not None and ind.parents is not None:
+            t = time.perf_counter()
+            init_layers = self._merge(ind, data, seed, population)
+            merge_time = time.perf_counter() - t
+            merged = init_layers is not None
+
+        def on_epoch(epoch: int, val_loss: float) -> None:
+            self.emit(EpochFinished(gen, ind.id, epoch, cfg.training.max_epochs, val_loss))
+
+        res: FitnessResult = evaluate(
+            ind.chromosome, data, cfg.training, seed, init_layers, on_epoch=on_epoch, should_stop=self.should_stop
+        )
+        rec = EvaluationRecord(
+            generation=gen,
+            id=ind.id,
+            parent_a=ind.parents[0] if ind.parents else None,
+            parent_b=ind.parents[1] if ind.parents else None,
+            merged=merged,
+            metric=res.metric,
+            val_loss=res.val_loss,
+            n_epochs=res.n_epochs,
+            best_epoch=res.best_epoch,
+            training_time=res.fitness_time,
+            merge_time=merge_time,
+            status=res.status,
+            seed=seed,
+            chromosome=ind.chromosome,
+        )
+        ind.record = rec
+        self._weights[ind.id] = res.layers
+        self._records.append(rec)
+        self._update_best(rec, res.layers)
+        self.emit(EvaluationFinished(rec))
+
+    def _merge(
+        self, ind: Individual, data: DeviceData, seed: int, population: list[Individual]
+    ) -> list[LayerWeights] | None:
+        """The child's initial weights from its parents, or None when a parent has no usable weights."""
+        by_id = {p.id: p for p in population}
+        parents = []
+        for pid in ind.parents or ():
+            p, layers = by_id.get(pid), self._weights.get(pid)
+            if p is None or p.record is None or layers is None or p.record.status != "ok":
+                return None  # e.g. a diverged parent: its weights are not finite, the child starts fresh
+            parents.append(Parent(p.chromosome, layers, p.record.metric, self.higher_is_better))
+        child_init = get_layers(init_model(ind.chromosome, data, seed))
+        strategy = self.merge_strategy
+        assert strategy is not None
+        merged = strategy.merge(ind.chromosome, child_init, parents[0], parents[1])
+        return check_merged(strategy.name, child_init, merged)
+
+    _best_record: EvaluationRecord | None = None
+    _best_layers: list[LayerWeights] | None = None
+
+    def _update_best(self, rec: EvaluationRecord, layers: list[LayerWeights]) -> None:
+        from gaterm.engine.operators import sort_key
+
+        best = self._best_record
+        if best is None or sort_key(rec.metric, self.higher_is_better) < sort_key(best.metric, self.higher_is_better):
+            self._best_record, self._best_layers = rec, layers
+
+    def _best(self) -> EvaluationRecord | None:
+        return self._best_record
+
+    def _summarize(self, gen: int, population: list[Individual], keep: set[int]) -> GenerationSummary:
+        recs = [r for r in self._records if r.generation == gen]
+        metrics = [r.metric for r in recs if math.isfinite(r.metric)]
+        pick = max if self.higher_is_better else min
+        best = self._best_record
+        return GenerationSummary(
+            generation=gen,
+            evaluations=len(recs),
+            best_metric=pick(metrics) if metrics else math.nan,
+            mean_metric=float(np.mean(metrics)) if metrics else math.nan,
+            mean_fitness_time=float(np.mean([r.training_time for r in recs])) if recs else math.nan,
+            best_so_far_id=best.id if best else -1,
+            best_so_far_metric=best.metric if best else math.nan,
+            survivors=tuple(sorted(keep)),
+        )

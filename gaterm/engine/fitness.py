@@ -1,0 +1,189 @@
+"""The fitness function: build a chromosome's network, train it with early stopping, score it on the test split."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from gaterm.config import TrainingConfig
+from gaterm.datasets import Dataset
+from gaterm.engine.chromosome import Chromosome
+from gaterm.errors import ConfigError
+from gaterm.merge import LayerWeights
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "softsign": nn.Softsign, "elu": nn.ELU,
+}
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "sgd": torch.optim.SGD, "adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop,
+    "adadelta": torch.optim.Adadelta, "adagrad": torch.optim.Adagrad, "adamax": torch.optim.Adamax,
+    "nadam": torch.optim.NAdam,
+}
+LOSSES: dict[str, Callable[[], nn.Module]] = {
+    "cross_entropy": nn.CrossEntropyLoss, "mae": nn.L1Loss, "mse": nn.MSELoss, "huber": nn.HuberLoss,
+}
+
+
+class Cancelled(Exception):
+    """Raised inside an evaluation when the run was asked to stop; the evaluation is discarded."""
+
+
+@dataclass(frozen=True)
+class FitnessResult:
+    """What one fitness evaluation produced. `layers` are the trained (best-epoch) weights, on the CPU."""
+
+    metric: float
+    val_loss: float
+    n_epochs: int
+    best_epoch: int
+    fitness_time: float  # wall seconds: training + test
+    status: str  # "ok" or "diverged"
+    layers: list[LayerWeights]
+
+
+class DeviceData:
+    """A data set's splits as tensors on the training device, converted once per run."""
+
+    def __init__(self, ds: Dataset, device: str) -> None:
+        dev = resolve_device(device)
+        self.device = dev
+        self.dataset = ds
+        t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(dev)  # noqa: E731
+        self.x_train, self.y_train = t(ds.x_train), t(ds.y_train)
+        self.x_val, self.y_val = t(ds.x_val), t(ds.y_val)
+        self.x_test, self.y_test = t(ds.x_test), t(ds.y_test)
+        if ds.task == "regression":
+            self.y_train, self.y_val, self.y_test = (y.unsqueeze(1) for y in (self.y_train, self.y_val, self.y_test))
+
+
+def resolve_device(device: str) -> torch.device:
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"training.device: {device!r} requested but CUDA is not available on this machine")
+    return torch.device(device)
+
+
+def build_model(c: Chromosome, n_in: int, n_out: int) -> nn.Sequential:
+    """Dense layers `n_in -> hidden... -> n_out`; hidden layers use their gene's activation, the output none."""
+    mods: list[nn.Module] = []
+    width = n_in
+    for lg in c.layers:
+        mods += [nn.Linear(width, lg.neurons), ACTIVATIONS[lg.activation]()]
+        width = lg.neurons
+    mods.append(nn.Linear(width, n_out))
+    return nn.Sequential(*mods)
+
+
+def dense_layers(model: nn.Module) -> list[nn.Linear]:
+    return [m for m in model.modules() if isinstance(m, nn.Linear)]
+
+
+def get_layers(model: nn.Module) -> list[LayerWeights]:
+    """A detached CPU copy of every dense layer's (weight, bias)."""
+    return [(m.weight.detach().cpu().clone(), m.bias.detach().cpu().clone()) for m in dense_layers(model)]
+
+
+def set_layers(model: nn.Module, layers: Sequence[LayerWeights]) -> None:
+    with torch.no_grad():
+        for m, (w, b) in zip(dense_layers(model), layers, strict=True):
+            m.weight.copy_(w)
+            m.bias.copy_(b)
+
+
+def evaluation_seed(run_seed: int, individual_id: int) -> int:
+    """Seed of one evaluation, from the run seed and the individual alone (not from call order)."""
+    return int(np.random.SeedSequence([run_seed, individual_id]).generate_state(1)[0])
+
+
+def init_model(c: Chromosome, data: DeviceData, seed: int) -> nn.Sequential:
+    """A freshly initialised model for `c`, deterministic in `seed`."""
+    torch.manual_seed(seed)
+    return build_model(c, data.dataset.n_features, data.dataset.n_outputs)
+
+
+def evaluate(
+    c: Chromosome,
+    data: DeviceData,
+    cfg: TrainingConfig,
+    seed: int,
+    init_layers: Sequence[LayerWeights] | None = None,
+    on_epoch: Callable[[int, float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> FitnessResult:
+    """Train `c` (from `init_layers` if given, else a fresh init) and score it on the test split.
+
+    Early stopping watches the validation loss: an epoch improves when it beats the best so far by more than
+    `min_delta`; after `patience` epochs without improvement training stops and the best weights are restored.
+    A non-finite loss ends training at once with the worst metric.
+    """
+    model = init_model(c, data, seed)
+    if init_layers is not None:
+        set_layers(model, init_layers)
+    model.to(data.device)
+    ds = data.dataset
+    loss_fn = LOSSES[c.loss]()
+    opt = OPTIMIZERS[c.optimizer](model.parameters(), lr=c.learning_rate)
+    gen = torch.Generator().manual_seed(seed ^ 0x5EED)
+    n, bs = len(data.x_train), c.batch_size
+    x, y = data.x_train, data.y_train
+
+    start = time.perf_counter()
+    best_loss, best_epoch, best_state, wait = math.inf, 0, None, 0
+    status, epoch = "ok", 0
+    for epoch in range(1, cfg.max_epochs + 1):
+        if should_stop is not None and should_stop():
+            raise Cancelled()
+        model.train()
+        perm = torch.randperm(n, generator=gen).to(data.device)
+        for s in range(0, n, bs):
+            idx = perm[s : s + bs]
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(x[idx]), y[idx]).backward()
+            opt.step()
+        model.eval()
+        with torch.inference_mode():
+            val_loss = float(loss_fn(model(data.x_val), data.y_val))
+        if on_epoch is not None:
+            on_epoch(epoch, val_loss)
+        if not math.isfinite(val_loss):
+            status = "diverged"
+            break
+        if val_loss < best_loss - cfg.min_delta:
+            best_loss, best_epoch, wait = val_loss, epoch, 0
+            best_state = [t.detach().clone() for t in model.state_dict().values()]
+        else:
+            wait += 1
+            if wait >= cfg.patience:
+                break
+    if status == "ok" and best_state is not None:
+        with torch.no_grad():
+            for t, saved in zip(model.state_dict().values(), best_state):
+                t.copy_(saved)
+    metric = _test_metric(model, data) if status == "ok" else math.nan
+    if not math.isfinite(metric):
+        status = "diverged"
+    if status == "diverged":
+        metric = 0.0 if ds.task == "classification" else math.inf
+    fitness_time = time.perf_counter() - start
+    return FitnessResult(
+        metric=metric,
+        val_loss=best_loss,
+        n_epochs=epoch,
+        best_epoch=best_epoch,
+        fitness_time=fitness_time,
+        status=status,
+        layers=get_layers(model),
+    )
+
+
+def _test_metric(model: nn.Module, data: DeviceData) -> float:
+    with torch.inference_mode():
+        out = model(data.x_test)
+        if data.dataset.task == "classification":
+            return float((out.argmax(dim=1) == data.y_test).float().mean())
+        return float((out - data.y_test).abs().mean()) * data.dataset.target_std

@@ -1,0 +1,90 @@
+"""Genetic operators: selection of survivors, uniform crossover of variable-length chromosomes, mutation."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TypeVar
+
+import numpy as np
+
+from gaterm.config import GeneStore
+from gaterm.engine.chromosome import Chromosome, LayerGene, random_layer
+
+T = TypeVar("T")
+
+
+def sort_key(metric: float, higher_is_better: bool) -> float:
+    """A key where smaller is better; NaN ranks last whatever the direction."""
+    if math.isnan(metric):
+        return math.inf
+    return -metric if higher_is_better else metric
+
+
+def select(
+    scored: Sequence[tuple[int, float]], survivors: int, higher_is_better: bool
+) -> list[int]:
+    """Return the ids of the `survivors` best (id, metric) pairs; ties go to the older (smaller) id."""
+    ranked = sorted(scored, key=lambda im: (sort_key(im[1], higher_is_better), im[0]))
+    return [i for i, _ in ranked[:survivors]]
+
+
+def _either(rng: np.random.Generator, a: T, b: T) -> T:
+    return a if rng.random() < 0.5 else b
+
+
+def crossover(rng: np.random.Generator, a: Chromosome, b: Chromosome) -> Chromosome:
+    """Uniform crossover, gene by gene, as in the study.
+
+    Scalar genes and, position by position, each layer's neurons and activation come from either parent with
+    equal probability. A layer position that only the deeper parent has comes from that parent, so the child is
+    as deep as its deeper parent (mutation of the layer count is what makes networks shallower again).
+    """
+    layers: list[LayerGene] = []
+    for i in range(max(a.depth, b.depth)):
+        if i < a.depth and i < b.depth:
+            la, lb = a.layers[i], b.layers[i]
+            layers.append(LayerGene(_either(rng, la.neurons, lb.neurons), _either(rng, la.activation, lb.activation)))
+        else:
+            layers.append(a.layers[i] if i < a.depth else b.layers[i])
+    return Chromosome(
+        optimizer=_either(rng, a.optimizer, b.optimizer),
+        loss=_either(rng, a.loss, b.loss),
+        learning_rate=_either(rng, a.learning_rate, b.learning_rate),
+        batch_size=_either(rng, a.batch_size, b.batch_size),
+        layers=tuple(layers),
+    )
+
+
+def _maybe_change(rng: np.random.Generator, p: float, current: T, values: Sequence[T]) -> T:
+    """With probability p, replace `current` by a different value drawn uniformly from `values`."""
+    if rng.random() >= p:
+        return current
+    others = [v for v in values if v != current]
+    if not others:
+        return current
+    return others[int(rng.integers(len(others)))]
+
+
+def mutate(rng: np.random.Generator, c: Chromosome, store: GeneStore, p: float) -> Chromosome:
+    """Each gene changes with probability `p` to another value of the store (the layer count is a gene too)."""
+    depth = _maybe_change(rng, p, c.depth, store.layers)
+    layers = list(c.layers[:depth])
+    while len(layers) < depth:
+        layers.append(random_layer(rng, store))
+    layers = [
+        LayerGene(
+            _maybe_change(rng, p, lg.neurons, store.neurons),
+            _maybe_change(rng, p, lg.activation, store.activation),
+        )
+        for lg in layers
+    ]
+    return replace(
+        c,
+        optimizer=_maybe_change(rng, p, c.optimizer, store.optimizer),
+        loss=_maybe_change(rng, p, c.loss, store.loss),
+        learning_rate=_maybe_change(rng, p, c.learning_rate, store.learning_rate),
+        batch_size=_maybe_change(rng, p, c.batch_size, store.batch_size),
+        layers=tuple(layers),
+    )

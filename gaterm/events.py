@@ -1,0 +1,104 @@
+"""Frozen dataclasses the engine emits; the headless runner, the results writer and the TUI consume them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gaterm.config import RunConfig
+    from gaterm.engine.chromosome import Chromosome
+
+
+@dataclass(frozen=True)
+class EvaluationRecord:
+    """One finished fitness evaluation: a row of `evaluations.csv`."""
+
+    generation: int
+    id: int
+    parent_a: int | None
+    parent_b: int | None
+    merged: bool
+    metric: float
+    val_loss: float
+    n_epochs: int
+    best_epoch: int
+    training_time: float  # the fitness time: training + test, wall seconds
+    merge_time: float
+    status: str
+    seed: int
+    chromosome: Chromosome
+
+    @property
+    def genes(self) -> str:
+        return self.chromosome.encode()
+
+
+@dataclass(frozen=True)
+class GenerationSummary:
+    generation: int
+    evaluations: int
+    best_metric: float
+    mean_metric: float
+    mean_fitness_time: float
+    best_so_far_id: int
+    best_so_far_metric: float
+    survivors: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    config: RunConfig
+    task: str
+    metric_name: str
+    higher_is_better: bool
+    split_sizes: dict[str, int]
+    planned_evaluations: int
+
+
+@dataclass(frozen=True)
+class GenerationStarted:
+    generation: int
+    to_evaluate: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class EvaluationStarted:
+    generation: int
+    id: int
+    chromosome: Chromosome
+    parents: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class EpochFinished:
+    generation: int
+    id: int
+    epoch: int
+    max_epochs: int
+    val_loss: float
+
+
+@dataclass(frozen=True)
+class EvaluationFinished:
+    record: EvaluationRecord
+
+
+@dataclass(frozen=True)
+class GenerationFinished:
+    summary: GenerationSummary
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    stop_reason: str  # "generations", "target", "time_budget", "cancelled"
+    total_duration_s: float
+    records: tuple[EvaluationRecord, ...] = field(repr=False)
+    best: EvaluationRecord | None
+    best_layers: list | None = field(default=None, repr=False)
+
+
+Event = (
+    RunStarted | GenerationStarted | EvaluationStarted | EpochFinished | EvaluationFinished | GenerationFinished
+    | RunFinished
+)

@@ -1,0 +1,120 @@
+"""The headless runner: a rich console consumer of the engine's event stream."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import TimeRemainingColumn
+from rich.table import Table
+
+from gaterm.charts import histogram
+from gaterm.events import (
+    EpochFinished,
+    EvaluationFinished,
+    EvaluationStarted,
+    Event,
+    GenerationFinished,
+    GenerationStarted,
+    RunFinished,
+    RunStarted,
+)
+from gaterm.stats import describe_times
+
+
+def fmt_metric(v: float, name: str) -> str:
+    if not math.isfinite(v):
+        return str(v)
+    return f"{v:.4f}" if name == "accuracy" else f"{v:.4g}"
+
+
+class HeadlessView:
+    """Shows progress bars (generations, evaluations with ETA, the current evaluation's epochs), a table per
+    generation and a final summary. Use as a context manager around the engine's run."""
+
+    def __init__(self, console: Console | None = None, run_dir: str | None = None) -> None:
+        self.console = console or Console()
+        self.run_dir = run_dir
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self._metric = "metric"
+        self._gen_rows: list = []
+        self._gens_task = self._evals_task = self._epoch_task = None
+
+    def __enter__(self) -> HeadlessView:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: Event) -> None:
+        p = self.progress
+        if isinstance(event, RunStarted):
+            cfg = event.config
+            self._metric = event.metric_name
+            merge = f"merge on ({cfg.ga.merge_strategy})" if cfg.ga.merge else "merge off"
+            sizes = ", ".join(f"{k} {v}" for k, v in event.split_sizes.items())
+            self.console.print(
+                f"[bold]gaterm[/] {cfg.dataset} ({event.task}; {sizes}) | population {cfg.ga.population}, "
+                f"survivors {cfg.ga.survivors}, generations {cfg.ga.generations}, {merge}, seed {cfg.seed}"
+            )
+            if self.run_dir:
+                self.console.print(f"run directory: {self.run_dir}")
+            self._gens_task = p.add_task("generations", total=cfg.ga.generations)
+            self._evals_task = p.add_task("evaluations", total=event.planned_evaluations)
+            self._epoch_task = p.add_task("epochs", total=cfg.training.max_epochs)
+        elif isinstance(event, GenerationStarted):
+            p.update(self._gens_task, description=f"generation {event.generation}")
+        elif isinstance(event, EvaluationStarted):
+            p.reset(self._epoch_task, description=f"individual {event.id}")
+        elif isinstance(event, EpochFinished):
+            p.update(self._epoch_task, completed=event.epoch)
+        elif isinstance(event, EvaluationFinished):
+            p.advance(self._evals_task)
+        elif isinstance(event, GenerationFinished):
+            p.advance(self._gens_task)
+            self._print_generation(event)
+        elif isinstance(event, RunFinished):
+            p.stop()
+            self._print_summary(event)
+
+    def _print_generation(self, ev: GenerationFinished) -> None:
+        s = ev.summary
+        m = self._metric
+        self.console.print(
+            f"generation {s.generation}: {s.evaluations} evaluated | best {m} {fmt_metric(s.best_metric, m)}"
+            f" | mean {m} {fmt_metric(s.mean_metric, m)} | mean fitness time {s.mean_fitness_time:.2f}s"
+            f" | best so far #{s.best_so_far_id} {fmt_metric(s.best_so_far_metric, m)}"
+        )
+
+    def _print_summary(self, ev: RunFinished) -> None:
+        m = self._metric
+        recs = ev.records
+        d = describe_times([r.training_time for r in recs])
+        table = Table(title=f"run finished ({ev.stop_reason})", show_header=False)
+        table.add_row("evaluations", str(len(recs)))
+        table.add_row("total duration", f"{ev.total_duration_s:.1f}s")
+        table.add_row("fitness time mean / median", f"{d['mean']:.3f}s / {d['median']:.3f}s")
+        table.add_row("fitness time skewness", f"{d['skewness']:.2f}")
+        if recs:
+            table.add_row("mean epochs", f"{sum(r.n_epochs for r in recs) / len(recs):.1f}")
+        if ev.best is not None:
+            table.add_row(f"best {m}", f"{fmt_metric(ev.best.metric, m)} (#{ev.best.id}, generation {ev.best.generation})")
+            table.add_row("best genes", ev.best.genes)
+        if self.run_dir:
+            table.add_row("run directory", self.run_dir)
+        self.console.print(table)
+        if recs:
+            self.console.print("fitness time histogram:")
+            for line in histogram([r.training_time for r in recs], bins=8, width=30):
+                self.console.print("  " + line, highlight=False)

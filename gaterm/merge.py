@@ -1,0 +1,76 @@
+"""The merge-strategy interface: how a child's initial weights are made from its two trained parents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import torch
+
+from gaterm.engine.chromosome import Chromosome
+from gaterm.errors import MergeError
+
+# A dense layer's parameters: (weight of shape [out, in], bias of shape [out]).
+LayerWeights = tuple[torch.Tensor, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Parent:
+    """A trained parent as a merge strategy sees it.
+
+    `layers` lists every dense layer in order, the output layer last (so `layers[:-1]` are the hidden layers).
+    `metric` is the parent's test metric; `higher_is_better` says which direction is good.
+    """
+
+    chromosome: Chromosome
+    layers: Sequence[LayerWeights]
+    metric: float
+    higher_is_better: bool
+
+
+@runtime_checkable
+class MergeStrategy(Protocol):
+    """What a plugin registers to merge parent weights.
+
+    `merge` receives the child's freshly initialised layers (which fix the shapes to return, and may be used
+    for layers neither parent can supply) and the two parents; it returns one (weight, bias) pair per child layer,
+    each with exactly the shape of the corresponding `child_init` pair. It must not modify its inputs.
+    """
+
+    name: str
+    description: str
+
+    def merge(
+        self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent
+    ) -> list[LayerWeights]: ...
+
+
+def resize(t: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
+    """Zero-pad or truncate `t` to `shape`, keeping the overlapping top-left block."""
+    out = torch.zeros(tuple(shape), dtype=t.dtype, device=t.device)
+    region = tuple(slice(0, min(a, b)) for a, b in zip(t.shape, shape))
+    out[region] = t[region]
+    return out
+
+
+def check_merged(strategy_name: str, child_init: Sequence[LayerWeights], merged: object) -> list[LayerWeights]:
+    """Validate a strategy's result against the child's shapes; a wrong result is a MergeError naming it."""
+    where = f"merge strategy {strategy_name!r}"
+    if not isinstance(merged, (list, tuple)) or len(merged) != len(child_init):
+        got = len(merged) if isinstance(merged, (list, tuple)) else type(merged).__name__
+        raise MergeError(f"{where} returned {got} layers; the child has {len(child_init)}")
+    out: list[LayerWeights] = []
+    for i, (pair, (w0, b0)) in enumerate(zip(merged, child_init)):
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(t, torch.Tensor) for t in pair)):
+            raise MergeError(f"{where}: layer {i} is not a (weight, bias) pair of tensors")
+        w, b = pair
+        if tuple(w.shape) != tuple(w0.shape) or tuple(b.shape) != tuple(b0.shape):
+            raise MergeError(
+                f"{where}: layer {i} has shapes {tuple(w.shape)}/{tuple(b.shape)}, "
+                f"the child needs {tuple(w0.shape)}/{tuple(b0.shape)}"
+            )
+        if not (torch.isfinite(w).all() and torch.isfinite(b).all()):
+            raise MergeError(f"{where}: layer {i} contains NaN or infinite values")
+        out.append((w.detach().to(w0.dtype), b.detach().to(b0.dtype)))
+    return out
