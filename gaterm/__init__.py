@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from gaterm.hookspecs import hookimpl  # noqa: E402  (the decorator plugin authors use)
+from gaterm.hookspecs import hookimpl
 
 __all__ = ["__version__", "hookimpl"]

@@ -20,6 +20,6 @@ def histogram(values: Sequence[float], bins: int = 10, width: int = 40, unit: st
     label_w = max(len(f"{e:.2f}") for e in edges)
     lines = []
     for c, e0, e1 in zip(counts, edges[:-1], edges[1:]):
-        bar = "#" * int(round(width * c / peak))
+        bar = "#" * round(width * c / peak)
         lines.append(f"{e0:>{label_w}.2f}-{e1:<{label_w}.2f}{unit} {int(c):>4} {bar}")
     return lines

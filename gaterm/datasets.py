@@ -135,7 +135,7 @@ def locate(source: DataSource, data_dir: Path | None) -> Path:
         )
     except ValueError as exc:  # pooch raises ValueError on a checksum mismatch
         raise DataError(f"{source.filename}: downloaded file failed its checksum ({exc})".splitlines()[0]) from None
-    except Exception as exc:  # network errors come as many types (requests, OSError, ...)
+    except Exception as exc:  # network errors come as many types (requests, OSError, ...)  # noqa: BLE001
         raise DataError(
             f"cannot download {source.filename} from {source.url} ({type(exc).__name__}); download it by hand "
             f"and put it in {target_dir}, or in DIR/{source.subdir}/ and pass --data-dir DIR"
@@ -147,7 +147,7 @@ def _split_indices(n: int, fractions: tuple[float, ...], rng: np.random.Generato
     order = rng.permutation(n)
     out, start = [], 0
     for f in fractions:
-        k = max(1, int(round(f * n)))
+        k = max(1, round(f * n))
         out.append(order[start : start + k])
         start += k
     out.append(order[start:])
@@ -164,8 +164,18 @@ def prepare(
         raise DataError(f"{spec.name}: loader returned {len(x)} feature rows but {len(y)} targets")
     rng = np.random.default_rng([seed, 0xDA7A])
     if raw.x_test is not None:
+        if raw.y_test is None:
+            raise DataError(f"{spec.name}: loader returned x_test without y_test")
         x_test = np.asarray(raw.x_test, dtype=np.float64).reshape(len(raw.x_test), -1)
         y_test = np.asarray(raw.y_test)
+        if len(x_test) != len(y_test):
+            raise DataError(
+                f"{spec.name}: loader returned {len(x_test)} test feature rows but {len(y_test)} test targets"
+            )
+        if x_test.shape[1] != x.shape[1]:
+            raise DataError(
+                f"{spec.name}: test rows have {x_test.shape[1]} features but training rows have {x.shape[1]}"
+            )
         frac_val = val_fraction / (1 - test_fraction)
         val_idx, train_idx = _split_indices(len(x), (frac_val,), rng)
     else:
@@ -186,6 +196,9 @@ def prepare(
 
     if spec.task == "classification":
         labels = np.concatenate([y_train, y_val, y_test])
+        lab = labels.astype(np.float64)
+        if not (np.isfinite(lab).all() and (lab == np.round(lab)).all()):
+            raise DataError(f"{spec.name}: class labels must be whole numbers (found NaN, inf or fractions)")
         n_classes = spec.n_classes or int(labels.max()) + 1
         if labels.min() < 0 or labels.max() >= n_classes:
             raise DataError(f"{spec.name}: class labels must lie in 0..{n_classes - 1}")
@@ -193,6 +206,8 @@ def prepare(
             spec.name, spec.task, fx(x_train), y_train.astype(np.int64), fx(x_val), y_val.astype(np.int64),
             fx(x_test), y_test.astype(np.int64), x.shape[1], n_classes,
         )
+    if not np.isfinite(np.concatenate([y_train, y_val, y_test]).astype(np.float64)).all():
+        raise DataError(f"{spec.name}: targets contain NaN or infinite values")
     y_train_f = y_train.astype(np.float64)
     t_mean, t_std = float(y_train_f.mean()), float(y_train_f.std()) or 1.0
 

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import math
+from typing import Self
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.progress import TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from gaterm.charts import histogram
@@ -50,7 +57,7 @@ class HeadlessView:
         self._gen_rows: list = []
         self._gens_task = self._evals_task = self._epoch_task = None
 
-    def __enter__(self) -> HeadlessView:
+    def __enter__(self) -> Self:
         self.progress.start()
         return self
 

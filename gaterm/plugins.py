@@ -113,12 +113,12 @@ def _make_manager() -> pluggy.PluginManager:
 def _register(pm: pluggy.PluginManager, ps: PluginSet, name: str, load: Callable[[], Any], dist: str) -> None:
     try:
         obj = load()
-    except Exception as exc:  # a third party's import error must not take down the others
+    except Exception as exc:  # a third party's import error must not take down the others  # noqa: BLE001
         ps.errors.append(f"plugin {name!r} failed to import: {type(exc).__name__}: {exc}")
         return
     try:
         pm.register(obj, name=name)
-    except Exception as exc:  # pluggy validates hook signatures here
+    except Exception as exc:  # pluggy validates hook signatures here  # noqa: BLE001
         ps.errors.append(f"plugin {name!r} is invalid: {exc}")
         return
     hooks = tuple(
@@ -138,7 +138,7 @@ def _call_hook(pm: pluggy.PluginManager, hook_name: str, registry: _Registry, ps
         except PluginError as exc:
             ps.errors.append(str(exc))
             _rollback(registry, before)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001
             ps.errors.append(f"plugin {impl.plugin_name!r} raised in {hook_name}: {type(exc).__name__}: {exc}")
             _rollback(registry, before)
 

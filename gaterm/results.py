@@ -8,7 +8,7 @@ import math
 import os
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -75,7 +75,7 @@ class RunWriter:
         self._evals: IO[str] | None = None
         self._gens: IO[str] | None = None
         self._started: RunStarted | None = None
-        self._start_time = datetime.now(timezone.utc)
+        self._start_time = datetime.now(UTC)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
@@ -97,7 +97,7 @@ class RunWriter:
         self._gens = self._open("generations.csv", GEN_COLUMNS)
 
     def _open(self, name: str, header: tuple[str, ...]) -> IO[str]:
-        f = open(self.path / name, "w", newline="", encoding="utf-8")
+        f = open(self.path / name, "w", newline="", encoding="utf-8")  # noqa: SIM115 (kept open for the whole run)
         self._row(f, list(header))
         return f
 

@@ -29,7 +29,7 @@ def load_dataset(ps: PluginSet, spec: DatasetSpec, cfg: RunConfig, data_dir: Pat
         raw = spec.load(LoadContext(data_dir=data_dir, seed=cfg.seed))
     except GatermError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         owner = ps.datasets.owner.get(spec.name, "?")
         raise PluginError(
             f"data set {spec.name!r} (plugin {owner!r}) failed to load: {type(exc).__name__}: {exc}"
@@ -38,7 +38,7 @@ def load_dataset(ps: PluginSet, spec: DatasetSpec, cfg: RunConfig, data_dir: Pat
         return prepare(spec, raw, cfg.seed, cfg.training.val_fraction, cfg.training.test_fraction)
     except DataError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         raise DataError(f"data set {spec.name!r}: loader returned unusable arrays ({exc})") from None
 
 

@@ -13,9 +13,17 @@ import torch
 from gaterm.config import RunConfig
 from gaterm.datasets import Dataset
 from gaterm.engine.chromosome import Chromosome, random_chromosome
-from gaterm.engine.fitness import Cancelled, DeviceData, FitnessResult, evaluate, evaluation_seed, init_model
-from gaterm.engine.fitness import get_layers
-from gaterm.engine.operators import crossover, mutate, select
+from gaterm.engine.fitness import (
+    Cancelled,
+    DeviceData,
+    FitnessResult,
+    evaluate,
+    evaluation_seed,
+    get_layers,
+    init_model,
+)
+from gaterm.engine.operators import crossover, mutate, select, sort_key
+from gaterm.errors import GatermError, MergeError
 from gaterm.events import (
     EpochFinished,
     EvaluationFinished,
@@ -79,6 +87,9 @@ class Engine:
         self.higher_is_better = dataset.higher_is_better
         self._weights: dict[int, list[LayerWeights]] = {}
         self._records: list[EvaluationRecord] = []
+        self._best_record: EvaluationRecord | None = None
+        self._best_layers: list[LayerWeights] | None = None
+        self._t0 = time.perf_counter()
 
     def emit(self, event: Event) -> None:
         for listener in self.listeners:
@@ -86,12 +97,33 @@ class Engine:
 
     # ------------------------------------------------------------------
     def run(self) -> RunFinished:
+        """Run the search to its end; a user-facing error mid-run still finishes the run (reason "error")."""
+        self._t0 = time.perf_counter()
+        try:
+            stop_reason = self._loop()
+        except GatermError as exc:
+            self.emit(self._finished(f"error: {exc}"))
+            raise
+        finished = self._finished(stop_reason)
+        self.emit(finished)
+        return finished
+
+    def _finished(self, stop_reason: str) -> RunFinished:
+        return RunFinished(
+            stop_reason=stop_reason,
+            total_duration_s=time.perf_counter() - self._t0,
+            records=tuple(self._records),
+            best=self._best_record,
+            best_layers=self._best_layers,
+        )
+
+    def _loop(self) -> str:
         cfg, ga = self.config, self.config.ga
         if cfg.training.threads > 0:
             torch.set_num_threads(cfg.training.threads)
         data = DeviceData(self.dataset, cfg.training.device)
         rng = np.random.default_rng(cfg.seed)
-        t0 = time.perf_counter()
+        t0 = self._t0
         self.emit(RunStarted(
             cfg, self.dataset.task, self.dataset.metric_name, self.higher_is_better, self.dataset.sizes(),
             planned_evaluations(cfg),
@@ -141,16 +173,7 @@ class Engine:
                 population.append(Individual(next_id, child, (pa.id, pb.id)))
                 next_id += 1
 
-        best = self._best()
-        finished = RunFinished(
-            stop_reason=stop_reason,
-            total_duration_s=time.perf_counter() - t0,
-            records=tuple(self._records),
-            best=best,
-            best_layers=self._best_layers,
-        )
-        self.emit(finished)
-        return finished
+        return stop_reason
 
     # ------------------------------------------------------------------
     def _evaluate(self, gen: int, ind: Individual, data: DeviceData, population: list[Individual]) -> None:
@@ -206,21 +229,16 @@ class Engine:
         child_init = get_layers(init_model(ind.chromosome, data, seed))
         strategy = self.merge_strategy
         assert strategy is not None
-        merged = strategy.merge(ind.chromosome, child_init, parents[0], parents[1])
+        try:
+            merged = strategy.merge(ind.chromosome, child_init, parents[0], parents[1])
+        except Exception as exc:  # a plugin's bug: name it, do not crash with its traceback
+            raise MergeError(f"merge strategy {strategy.name!r} raised {type(exc).__name__}: {exc}") from exc
         return check_merged(strategy.name, child_init, merged)
 
-    _best_record: EvaluationRecord | None = None
-    _best_layers: list[LayerWeights] | None = None
-
     def _update_best(self, rec: EvaluationRecord, layers: list[LayerWeights]) -> None:
-        from gaterm.engine.operators import sort_key
-
         best = self._best_record
         if best is None or sort_key(rec.metric, self.higher_is_better) < sort_key(best.metric, self.higher_is_better):
             self._best_record, self._best_layers = rec, layers
-
-    def _best(self) -> EvaluationRecord | None:
-        return self._best_record
 
     def _summarize(self, gen: int, population: list[Individual], keep: set[int]) -> GenerationSummary:
         recs = [r for r in self._records if r.generation == gen]

@@ -54,7 +54,7 @@ class DeviceData:
         dev = resolve_device(device)
         self.device = dev
         self.dataset = ds
-        t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(dev)  # noqa: E731
+        t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(dev)
         self.x_train, self.y_train = t(ds.x_train), t(ds.y_train)
         self.x_val, self.y_val = t(ds.x_val), t(ds.y_val)
         self.x_test, self.y_test = t(ds.x_test), t(ds.y_test)

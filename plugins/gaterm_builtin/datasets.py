@@ -91,7 +91,7 @@ def read_wine_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
     try:
         df = pd.read_csv(path, sep=";")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         raise DataError(f"{path}: cannot parse as a ';'-separated CSV ({type(exc).__name__}: {exc})") from None
     cols = tuple(c.strip().strip('"') for c in df.columns)
     if cols != WINE_COLUMNS:

@@ -1,0 +1,64 @@
+"""Selection, crossover of different lengths, mutation drawing only from the store, chromosome encoding."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gaterm.config import GeneStore
+from gaterm.engine.chromosome import Chromosome, LayerGene, random_chromosome
+from gaterm.engine.operators import crossover, mutate, select
+
+STORE = GeneStore(loss=["mae", "mse"])
+
+
+def test_select_keeps_the_best_by_direction():
+    scored = [(0, 0.5), (1, 0.9), (2, 0.7), (3, math.nan), (4, 0.9)]
+    assert select(scored, 2, higher_is_better=True) == [1, 4]  # tie: older id first
+    assert select(scored, 3, higher_is_better=False) == [0, 2, 1]
+    assert 3 not in select(scored, 4, higher_is_better=True)  # NaN ranks last
+    assert select([(0, math.inf), (1, 2.0)], 1, higher_is_better=False) == [1]
+
+
+def test_crossover_of_different_lengths_takes_extra_layers_from_the_deeper_parent():
+    a = Chromosome("adam", "mae", 0.001, 16, (LayerGene(10, "relu"),))
+    b = Chromosome("sgd", "mse", 0.01, 64, (LayerGene(20, "tanh"), LayerGene(30, "elu"), LayerGene(40, "sigmoid")))
+    seen_first = set()
+    for seed in range(40):
+        child = crossover(np.random.default_rng(seed), a, b)
+        assert child.depth == 3
+        assert child.layers[1:] == b.layers[1:]
+        assert child.layers[0].neurons in (10, 20) and child.layers[0].activation in ("relu", "tanh")
+        assert child.optimizer in ("adam", "sgd") and child.batch_size in (16, 64)
+        seen_first.add((child.layers[0].neurons, child.layers[0].activation, child.optimizer))
+    assert len(seen_first) > 3  # genes really are mixed from both parents
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), p=st.floats(0, 1))
+def test_mutation_draws_only_from_the_store(seed, p):
+    rng = np.random.default_rng(seed)
+    c = random_chromosome(rng, STORE)
+    m = mutate(rng, c, STORE, p)
+    assert m.optimizer in STORE.optimizer and m.loss in STORE.loss
+    assert m.learning_rate in STORE.learning_rate and m.batch_size in STORE.batch_size
+    assert m.depth in STORE.layers
+    assert all(lg.neurons in STORE.neurons and lg.activation in STORE.activation for lg in m.layers)
+
+
+def test_mutation_probability_zero_and_one():
+    rng = np.random.default_rng(1)
+    c = random_chromosome(rng, STORE)
+    assert mutate(rng, c, STORE, 0.0) == c
+    m = mutate(rng, c, STORE, 1.0)
+    assert m.optimizer != c.optimizer and m.learning_rate != c.learning_rate and m.depth != c.depth
+
+
+def test_encode_parse_round_trip():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        c = random_chromosome(rng, STORE)
+        assert Chromosome.parse(c.encode()) == c
