@@ -21,6 +21,7 @@ from gaterm.engine.fitness import (
     evaluation_seed,
     get_layers,
     init_model,
+    warm_up,
 )
 from gaterm.engine.operators import crossover, mutate, select, sort_key
 from gaterm.errors import GatermError, MergeError
@@ -122,6 +123,7 @@ class Engine:
         if cfg.training.threads > 0:
             torch.set_num_threads(cfg.training.threads)
         data = DeviceData(self.dataset, cfg.training.device)
+        warm_up(data, self.store.optimizer, self.store.loss)
         rng = np.random.default_rng(cfg.seed)
         t0 = self._t0
         self.emit(RunStarted(

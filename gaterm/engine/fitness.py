@@ -62,6 +62,25 @@ class DeviceData:
             self.y_train, self.y_val, self.y_test = (y.unsqueeze(1) for y in (self.y_train, self.y_val, self.y_test))
 
 
+def warm_up(data: DeviceData, optimizers: Sequence[str], losses: Sequence[str]) -> None:
+    """Run a few steps of a tiny model with each optimizer and loss, so one-off framework start-up costs
+    (thread pools, kernel selection, lazy imports) are not charged to the first evaluation's fitness time."""
+    n = min(64, len(data.x_train))
+    with torch.random.fork_rng(devices=[]):
+        for opt_name in optimizers:
+            for loss_name in losses:
+                model = nn.Sequential(nn.Linear(data.dataset.n_features, 8), nn.ReLU(),
+                                      nn.Linear(8, data.dataset.n_outputs)).to(data.device)
+                opt = OPTIMIZERS[opt_name](model.parameters(), lr=1e-3)
+                loss_fn = LOSSES[loss_name]()
+                for _ in range(3):
+                    opt.zero_grad(set_to_none=True)
+                    loss_fn(model(data.x_train[:n]), data.y_train[:n]).backward()
+                    opt.step()
+                with torch.inference_mode():
+                    loss_fn(model(data.x_val), data.y_val)
+
+
 def resolve_device(device: str) -> torch.device:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"training.device: {device!r} requested but CUDA is not available on this machine")

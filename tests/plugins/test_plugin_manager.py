@@ -180,3 +180,26 @@ def test_every_hook_is_documented():
 def test_unused_raw_data_import_is_real():
     # RawData/DatasetSpec are the public API plugin authors import from gaterm.datasets
     assert RawData.__module__ == DatasetSpec.__module__ == "gaterm.datasets"
+
+
+def test_the_readme_example_plugin_works_as_documented(site):
+    """The plugin guide's complete example, taken verbatim from README.md, installed through an entry point."""
+    from conftest import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    guide = readme.split("## Writing a plugin", 1)[1]
+    code = guide.split("```python\n", 1)[1].split("```", 1)[0]
+    make_dist(site, "gaterm_moons", code, entry="moons")
+    ps = load_plugins()
+    assert not ps.errors, ps.errors
+    assert ps.datasets.owner["moons"] == ps.merges.owner["better-parent"] == "moons"
+
+    from conftest import tiny_config
+    from gaterm.runner import load_dataset, make_engine
+
+    cfg = tiny_config(merge_strategy="better-parent")
+    cfg.dataset = "moons"
+    ds = load_dataset(ps, ps.dataset("moons"), cfg, None)
+    assert ds.n_features == 2 and ds.n_outputs == 2
+    result = make_engine(cfg, ds, ps.merge_strategy("better-parent"), []).run()
+    assert any(r.merged for r in result.records) and result.best.metric > 0.6
