@@ -23,3 +23,110 @@ def histogram(values: Sequence[float], bins: int = 10, width: int = 40, unit: st
         bar = "#" * round(width * c / peak)
         lines.append(f"{e0:>{label_w}.2f}-{e1:<{label_w}.2f}{unit} {int(c):>4} {bar}")
     return lines
+
+
+def histogram_pair(
+    a: Sequence[float], b: Sequence[float], labels: tuple[str, str], bins: int = 10, width: int = 24,
+    unit: str = "s",
+) -> list[str]:
+    """Two distributions on shared bins, side by side: `range | a-count bar | b-count bar`."""
+    fa = np.asarray([v for v in a if np.isfinite(v)], dtype=float)
+    fb = np.asarray([v for v in b if np.isfinite(v)], dtype=float)
+    both = np.concatenate([fa, fb])
+    if both.size == 0:
+        return ["(no data)"]
+    lo, hi = float(both.min()), float(both.max())
+    if hi == lo:
+        hi = lo + 1e-9
+    ca, edges = np.histogram(fa, bins=bins, range=(lo, hi))
+    cb, _ = np.histogram(fb, bins=bins, range=(lo, hi))
+    peak = max(int(ca.max()), int(cb.max()), 1)
+    label_w = max(len(f"{e:.2f}") for e in edges)
+    rng_w = 2 * label_w + 1 + len(unit)
+    lines = [f"{'':>{rng_w}} {labels[0]:<{width + 5}} {labels[1]}"]
+    for x, y, e0, e1 in zip(ca, cb, edges[:-1], edges[1:]):
+        bar_a = "#" * round(width * x / peak)
+        bar_b = "#" * round(width * y / peak)
+        lines.append(f"{e0:>{label_w}.2f}-{e1:<{label_w}.2f}{unit} {int(x):>4} {bar_a:<{width}} {int(y):>4} {bar_b}")
+    return lines
+
+
+def bars(items: Sequence[tuple[str, float]], width: int = 40, unit: str = "s") -> list[str]:
+    """A horizontal bar chart: `label  value ####`, bars scaled to the largest value."""
+    if not items:
+        return ["(no data)"]
+    peak = max((v for _, v in items if np.isfinite(v)), default=0.0) or 1.0
+    lw = max(len(lbl) for lbl, _ in items)
+    return [
+        f"{lbl:<{lw}} {v:>9.1f}{unit} {'#' * round(width * v / peak) if np.isfinite(v) else ''}" for lbl, v in items
+    ]
+
+
+def histogram_columns(
+    series: Sequence[tuple[str, Sequence[float]]],
+    bins: int = 10,
+    width: int = 20,
+    unit: str = "s",
+    marks: str = "#=*+",
+) -> list[str]:
+    """Several histograms side by side over the same bins, so their shapes compare directly.
+
+    `series` is `(label, values)` pairs. The first line names each column with its label, the next two give
+    its count, mean and skewness; then one line per bin: `lo-hi` then, for each series, `count bar`. A `<` after a
+    bar marks the bin that holds that series' mean. Bars of all series share one scale.
+    """
+    from gaterm.stats import describe_times
+
+    clean = [(label, np.asarray([v for v in vals if np.isfinite(v)], dtype=float)) for label, vals in series]
+    everything = np.concatenate([a for _, a in clean]) if clean else np.asarray([])
+    if everything.size == 0:
+        return ["(no data)"]
+    lo, hi = float(everything.min()), float(everything.max())
+    if hi == lo:
+        hi = lo + 1e-9
+    edges = np.histogram_bin_edges(everything, bins=bins, range=(lo, hi))
+    counts = [np.histogram(a, bins=edges)[0] for _, a in clean]
+    peak = max(max(int(c.max()) for c in counts), 1)
+    label_w = max(len(f"{e:.2f}") for e in edges)
+    axis_w = 2 * label_w + 1 + len(unit)
+    col_w = 4 + 1 + width + 1  # count, space, bar, mean mark
+    stats = [describe_times(a.tolist()) for _, a in clean]
+    head = " " * axis_w + "".join(f" | {label[:col_w]:<{col_w}}" for label, _ in clean)
+    lines = [head.rstrip()]
+    for notes in (
+        [f"n={a.size}  mean {_num(d['mean'])}{unit}" for (_, a), d in zip(clean, stats)],
+        [f"skewness {_num(d['skewness'])}" for d in stats],
+    ):
+        lines.append((" " * axis_w + "".join(f" | {note[:col_w]:<{col_w}}" for note in notes)).rstrip())
+    for i, (e0, e1) in enumerate(zip(edges[:-1], edges[1:])):
+        row = f"{e0:>{label_w}.2f}-{e1:<{label_w}.2f}{unit}"
+        last = i == len(edges) - 2
+        for k, ((_, a), c, d) in enumerate(zip(clean, counts, stats)):
+            mark_char = marks[k % len(marks)]
+            bar = mark_char * round(width * int(c[i]) / peak)
+            m = d["mean"]
+            holds_mean = np.isfinite(m) and (e0 <= m < e1 or (last and m == e1))
+            row += f" | {int(c[i]):>4} {bar:<{width}}{'<' if holds_mean else ' '}"
+        lines.append(row.rstrip())
+    return lines
+
+
+def bar_chart(items: Sequence[tuple[str, float]], width: int = 40, unit: str = "s", digits: int = 1) -> list[str]:
+    """Horizontal bars, one per `(label, value)`, scaled to the largest value: `label ##### 12.3s`."""
+    if not items:
+        return ["(no data)"]
+    finite = [v for _, v in items if np.isfinite(v)]
+    peak = max(max(finite, default=0.0), 1e-12)
+    label_w = max(len(label) for label, _ in items)
+    lines = []
+    for label, v in items:
+        if not np.isfinite(v):
+            lines.append(f"{label:<{label_w}} {'':<{width}} -")
+            continue
+        bar = "#" * max(round(width * max(v, 0.0) / peak), 1 if v > 0 else 0)
+        lines.append(f"{label:<{label_w}} {bar:<{width}} {v:.{digits}f}{unit}")
+    return lines
+
+
+def _num(v: float) -> str:
+    return f"{v:.2f}" if np.isfinite(v) else "-"

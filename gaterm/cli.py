@@ -36,18 +36,8 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="gaterm",
-        description="Genetic-algorithm hyper-parameter search for PyTorch networks, with parent weight merging. "
-        "`gaterm plugins` lists data sets and merge strategies.",
-    )
-    p.add_argument("--no-ui", action="store_true", help="run headless in this terminal (no Textual UI)")
-    p.add_argument("--config", type=Path, metavar="FILE.toml", help="configuration file; flags override it")
-    p.add_argument("--dataset", metavar="NAME", help="data set name (default: digits)")
-    p.add_argument("--data-dir", metavar="DIR", help="directory with one sub-directory per data set "
-                   "(default: $GATERM_DATA_DIR, else a download cache)")
-    p.add_argument("--out", type=Path, metavar="DIR", help="run directory to create (default: runs/DATASET-TIME)")
+def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
+    """The GA and training flags shared by `--no-ui` runs and `compare` (which sets merge per arm itself)."""
     g = p.add_argument_group("genetic algorithm")
     g.add_argument("--population", type=_positive_int, metavar="N")
     g.add_argument("--survivors", type=_positive_int, metavar="N")
@@ -55,10 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--mutation-prob", type=_number, metavar="P")
     g.add_argument("--target", type=_number, metavar="X", help="stop when best accuracy >= X (or MAE <= X)")
     g.add_argument("--time-budget", type=_number, metavar="SECONDS", help="start no evaluation after this")
-    g.add_argument("--merge", action=argparse.BooleanOptionalAction, default=None,
-                   help="children start from merged parent weights (default: on)")
-    g.add_argument("--merge-strategy", metavar="NAME", help="merge strategy (default: mean)")
-    g.add_argument("--seed", type=_positive_int, metavar="N")
+    if per_arm:
+        g.add_argument("--merge", action=argparse.BooleanOptionalAction, default=None,
+                       help="children start from merged parent weights (default: on)")
+        g.add_argument("--merge-strategy", metavar="NAME", help="merge strategy (default: mean)")
+        g.add_argument("--seed", type=_positive_int, metavar="N")
+    g.add_argument("--paired-control", action=argparse.BooleanOptionalAction, default=None,
+                   help="also train each merged child from fresh init, for comparison only "
+                   f"(default: {'off' if per_arm else 'on'})")
     t = p.add_argument_group("training")
     t.add_argument("--max-epochs", type=_positive_int, metavar="N")
     t.add_argument("--patience", type=_positive_int, metavar="N")
@@ -66,6 +60,39 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", metavar="DEV", help="cpu (default) or cuda")
     t.add_argument("--threads", type=_positive_int, metavar="N", help="torch threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress display, only the final summary")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="gaterm",
+        description="Genetic-algorithm hyper-parameter search for PyTorch networks, with parent weight merging. "
+        "`gaterm plugins` lists data sets and merge strategies; `gaterm compare --help` the merge experiment.",
+    )
+    p.add_argument("--no-ui", action="store_true", help="run headless in this terminal (no Textual UI)")
+    p.add_argument("--config", type=Path, metavar="FILE.toml", help="configuration file; flags override it")
+    p.add_argument("--dataset", metavar="NAME", help="data set name (default: digits)")
+    p.add_argument("--data-dir", metavar="DIR", help="directory with one sub-directory per data set "
+                   "(default: $GATERM_DATA_DIR, else a download cache)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="run directory to create (default: runs/DATASET-TIME)")
+    add_ga_options(p)
+    return p
+
+
+def build_compare_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="gaterm compare",
+        description="Run the basic arm (merge off) and one merge arm per strategy on identical footing (same "
+        "config, seed and generation 0) for each data set and seed; write run directories, compare.json and "
+        "report.md.",
+    )
+    p.add_argument("--datasets", default="digits", metavar="A,B", help="comma-separated data sets (default: digits)")
+    p.add_argument("--seeds", default="3", metavar="N|A,B",
+                   help="a count (seeds 0..N-1) or a comma-separated list (default: 3)")
+    p.add_argument("--strategies", default="mean", metavar="A,B", help="merge strategies, one arm each (default: mean)")
+    p.add_argument("--config", type=Path, metavar="FILE.toml", help="configuration for every arm; flags override it")
+    p.add_argument("--data-dir", metavar="DIR", help="directory with one sub-directory per data set")
+    p.add_argument("--out", type=Path, metavar="DIR", help="comparison directory to create (default: runs/compare-TIME)")
+    add_ga_options(p, per_arm=False)
     return p
 
 
@@ -74,6 +101,7 @@ _FLAG_TO_KEY = {
     "population": ("ga", "population"), "survivors": ("ga", "survivors"), "generations": ("ga", "generations"),
     "mutation_prob": ("ga", "mutation_prob"), "target": ("ga", "target"), "time_budget": ("ga", "time_budget_s"),
     "merge": ("ga", "merge"), "merge_strategy": ("ga", "merge_strategy"),
+    "paired_control": ("ga", "paired_control"),
     "max_epochs": ("training", "max_epochs"), "patience": ("training", "patience"),
     "min_delta": ("training", "min_delta"), "device": ("training", "device"), "threads": ("training", "threads"),
 }
@@ -84,7 +112,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     cfg = load_config(args.config) if args.config is not None else RunConfig()
     overrides: dict[str, Any] = {}
     for flag, key in _FLAG_TO_KEY.items():
-        value = getattr(args, flag)
+        value = getattr(args, flag, None)
         if value is None:
             continue
         if len(key) == 1:
@@ -171,6 +199,10 @@ def list_plugins() -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv[:1] == ["compare"]:
+            from gaterm.compare import run_compare_cli
+
+            return run_compare_cli(build_compare_parser().parse_args(argv[1:]))
         if argv[:1] == ["plugins"]:
             if len(argv) > 1:
                 raise GatermError(f"plugins: unexpected argument {argv[1]!r}")

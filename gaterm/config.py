@@ -55,6 +55,9 @@ class GAConfig:
     time_budget_s: float | None = None
     merge: bool = True
     merge_strategy: str = "mean"
+    # Experiment control: also train every merged child from a fresh init (same seed and data order), record
+    # it beside the merged result, never use it for selection. Doubles the cost of merged children.
+    paired_control: bool = False
 
 
 @dataclass

@@ -28,6 +28,12 @@ class EvaluationRecord:
     status: str
     seed: int
     chromosome: Chromosome
+    # The paired control (only for merged children when `ga.paired_control` is on): the same child trained
+    # from a fresh initialisation with the same seed and data order. Never used for selection.
+    control_metric: float | None = None
+    control_val_loss: float | None = None
+    control_n_epochs: int | None = None
+    control_time: float | None = None
 
     @property
     def genes(self) -> str:

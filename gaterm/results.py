@@ -27,6 +27,7 @@ from gaterm.stats import describe_times
 EVAL_COLUMNS = (
     "generation", "id", "parent_a", "parent_b", "merged", "metric", "val_loss", "n_epochs", "best_epoch",
     "training_time", "merge_time", "status", "seed", "genes",
+    "control_metric", "control_val_loss", "control_n_epochs", "control_time",
 )
 GEN_COLUMNS = (
     "generation", "evaluations", "best_metric", "mean_metric", "mean_fitness_time", "best_so_far_id",
@@ -137,6 +138,8 @@ class RunWriter:
             "mean_epochs": (sum(r.n_epochs for r in ev.records) / len(ev.records)) if ev.records else None,
             "diverged": sum(r.status != "ok" for r in ev.records),
             "merged_children": sum(r.merged for r in ev.records),
+            "paired_control": st.config.ga.paired_control,
+            "control_time_total_s": float(sum(r.control_time or 0.0 for r in ev.records)),
             "split_sizes": st.split_sizes,
             "best": _best_json(ev.best),
             "started_at": self._start_time.isoformat(timespec="seconds"),

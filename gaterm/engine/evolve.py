@@ -195,6 +195,9 @@ class Engine:
         res: FitnessResult = evaluate(
             ind.chromosome, data, cfg.training, seed, init_layers, on_epoch=on_epoch, should_stop=self.should_stop
         )
+        control: FitnessResult | None = None
+        if merged and cfg.ga.paired_control:
+            control = evaluate(ind.chromosome, data, cfg.training, seed, None, should_stop=self.should_stop)
         rec = EvaluationRecord(
             generation=gen,
             id=ind.id,
@@ -210,6 +213,10 @@ class Engine:
             status=res.status,
             seed=seed,
             chromosome=ind.chromosome,
+            control_metric=control.metric if control else None,
+            control_val_loss=control.val_loss if control else None,
+            control_n_epochs=control.n_epochs if control else None,
+            control_time=control.fitness_time if control else None,
         )
         ind.record = rec
         self._weights[ind.id] = res.layers
