@@ -59,6 +59,15 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
     t.add_argument("--min-delta", type=_number, metavar="D")
     t.add_argument("--device", metavar="DEV", help="cpu (default) or cuda")
     t.add_argument("--threads", type=_positive_int, metavar="N", help="torch threads (default: torch's choice)")
+    t.add_argument("--prune", action=argparse.BooleanOptionalAction, default=None,
+                   help="median pruning: stop an evaluation whose validation loss at epoch k is worse than the "
+                   "median of earlier generations' at epoch k (default: off)")
+    t.add_argument("--prune-warmup", type=_positive_int, metavar="K", help="epochs before pruning may start (5)")
+    e = p.add_argument_group("execution (results do not depend on these)")
+    e.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                   help="evaluate N individuals at once in worker processes (default: 1)")
+    e.add_argument("--scheduler", metavar="ADDRESS",
+                   help="send evaluations to a Dask distributed scheduler, e.g. tcp://host:8786")
     p.add_argument("--quiet", action="store_true", help="no progress display, only the final summary")
 
 
@@ -104,6 +113,7 @@ _FLAG_TO_KEY = {
     "paired_control": ("ga", "paired_control"),
     "max_epochs": ("training", "max_epochs"), "patience": ("training", "patience"),
     "min_delta": ("training", "min_delta"), "device": ("training", "device"), "threads": ("training", "threads"),
+    "prune": ("training", "prune"), "prune_warmup": ("training", "prune_warmup"),
 }
 
 
@@ -155,7 +165,8 @@ def run_headless(args: argparse.Namespace) -> int:
         console = Console(quiet=args.quiet)
         view = HeadlessView(console, run_dir=str(out))
         writer = RunWriter(out, extra={"data_dir": str(data_dir) if data_dir else None})
-        engine = make_engine(cfg, dataset, strategy, [writer, view], should_stop=stop.is_set)
+        engine = make_engine(cfg, dataset, strategy, [writer, view], should_stop=stop.is_set,
+                             workers=args.workers, scheduler=args.scheduler, data_dir=data_dir)
         with view:
             result = engine.run()
     finally:
@@ -209,9 +220,9 @@ def main(argv: list[str] | None = None) -> int:
             return list_plugins()
         args = build_parser().parse_args(argv)
         if not args.no_ui:
-            raise GatermError(
-                "the terminal UI is not available in this version; run headless with `gaterm --no-ui`"
-            )
+            from gaterm.tui import run_tui
+
+            return run_tui(args)
         return run_headless(args)
     except GatermError as exc:
         print(f"gaterm: error: {exc}", file=sys.stderr)

@@ -107,6 +107,8 @@ def run_comparison(
     out: Path,
     console: Any | None = None,
     plugins: Any | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> Comparison:
     """Run every (data set, seed, arm) in turn, basic first then each strategy, writing run directories."""
     from gaterm.results import RunWriter
@@ -129,7 +131,10 @@ def run_comparison(
                 run_dir = out / name / f"seed-{seed}" / arm_name(strategy)
                 writer = RunWriter(run_dir, extra={"data_dir": str(data_dir) if data_dir else None,
                                                    "compare_arm": arm_name(strategy)})
-                result: RunFinished = make_engine(cfg, dataset, merges.get(strategy or ""), [writer]).run()
+                result: RunFinished = make_engine(
+                    cfg, dataset, merges.get(strategy or ""), [writer], workers=workers, scheduler=scheduler,
+                    data_dir=data_dir,
+                ).run()
                 done += 1
                 run = _arm_run(name, seed, strategy, dataset, result, run_dir)
                 comp.runs.append(run)
@@ -455,7 +460,8 @@ def run_compare_cli(args: argparse.Namespace) -> int:
         ps.merge_strategy(name)
     console.print(f"comparison directory: {out}", highlight=False)
     out.mkdir(parents=True, exist_ok=True)
-    comp = run_comparison(base, datasets, seeds, strategies, data_dir, out, console, plugins=ps)
+    comp = run_comparison(base, datasets, seeds, strategies, data_dir, out, console, plugins=ps,
+                          workers=args.workers, scheduler=args.scheduler)
     a, report = write_outputs(comp, out)
     console.print(report, markup=False, highlight=False, soft_wrap=True)
     for line in key_figures(comp, a):

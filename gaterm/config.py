@@ -71,6 +71,10 @@ class TrainingConfig:
     test_fraction: float = 0.2
     device: str = "cpu"
     threads: int = 0  # 0: let gaterm choose
+    # Median pruning (off by default so the study's experiment stays comparable): stop an evaluation at epoch
+    # k > prune_warmup when its validation loss is worse than the median of earlier generations' at epoch k.
+    prune: bool = False
+    prune_warmup: int = 5
 
 
 @dataclass
@@ -136,6 +140,7 @@ class RunConfig:
         )
         _check(tr.device == "cpu" or tr.device.startswith("cuda"), "training.device", "must be 'cpu' or 'cuda[:N]'")
         _check(tr.threads >= 0, "training.threads", "must be >= 0 (0 lets gaterm choose)")
+        _check(tr.prune_warmup >= 0, "training.prune_warmup", "must be >= 0")
         for name in ("optimizer", "learning_rate", "batch_size", "layers", "neurons", "activation"):
             values = getattr(g, name)
             _check(len(values) > 0, f"genes.{name}", "must list at least one value")

@@ -48,5 +48,14 @@ def make_engine(
     strategy: MergeStrategy | None,
     listeners: Sequence[Listener],
     should_stop: Callable[[], bool] | None = None,
+    workers: int = 1,
+    scheduler: Any | None = None,
+    data_dir: Path | None = None,
 ) -> Engine:
-    return Engine(cfg, dataset, strategy, listeners, should_stop=should_stop)
+    """An engine with the evaluation backend for `workers` processes or a Dask `scheduler` (serial by default).
+
+    Worker processes and Dask workers load the data set themselves by plugin name, from `data_dir`."""
+    from gaterm.engine.backends import make_backend
+
+    backend = make_backend(workers, scheduler, data_dir)
+    return Engine(cfg, dataset, strategy, listeners, should_stop=should_stop, backend=backend)

@@ -12,12 +12,18 @@ import torch
 
 from gaterm.config import RunConfig
 from gaterm.datasets import Dataset
+from gaterm.engine.backends import (
+    EvalOutcome,
+    EvalTask,
+    EvaluationBackend,
+    SerialBackend,
+    effective_threads,
+    median_curve,
+)
 from gaterm.engine.chromosome import Chromosome, random_chromosome
 from gaterm.engine.fitness import (
     Cancelled,
     DeviceData,
-    FitnessResult,
-    evaluate,
     evaluation_seed,
     get_layers,
     init_model,
@@ -75,6 +81,7 @@ class Engine:
         merge_strategy: MergeStrategy | None,
         listeners: Sequence[Listener] = (),
         should_stop: Callable[[], bool] | None = None,
+        backend: EvaluationBackend | None = None,
     ) -> None:
         self.config = config
         self.dataset = dataset
@@ -91,6 +98,9 @@ class Engine:
         self._best_record: EvaluationRecord | None = None
         self._best_layers: list[LayerWeights] | None = None
         self._t0 = time.perf_counter()
+        self.backend: EvaluationBackend = backend or SerialBackend()
+        self._curves: list[tuple[float, ...]] = []  # validation curves of finished generations (pruning)
+        self._curve_of: dict[int, tuple[float, ...]] = {}
 
     def emit(self, event: Event) -> None:
         for listener in self.listeners:
@@ -105,6 +115,8 @@ class Engine:
         except GatermError as exc:
             self.emit(self._finished(f"error: {exc}"))
             raise
+        finally:
+            self.backend.close()
         finished = self._finished(stop_reason)
         self.emit(finished)
         return finished
@@ -120,12 +132,11 @@ class Engine:
 
     def _loop(self) -> str:
         cfg, ga = self.config, self.config.ga
-        if cfg.training.threads > 0:
-            torch.set_num_threads(cfg.training.threads)
+        torch.set_num_threads(effective_threads(cfg.training.threads))
         data = DeviceData(self.dataset, cfg.training.device)
         warm_up(data, self.store.optimizer, self.store.loss)
+        self.backend.start(cfg, data)
         rng = np.random.default_rng(cfg.seed)
-        t0 = self._t0
         self.emit(RunStarted(
             cfg, self.dataset.task, self.dataset.metric_name, self.higher_is_better, self.dataset.sizes(),
             planned_evaluations(cfg),
@@ -140,27 +151,14 @@ class Engine:
         for gen in range(ga.generations):
             pending = [ind for ind in population if ind.record is None]
             self.emit(GenerationStarted(gen, tuple(ind.id for ind in pending)))
-            for ind in pending:
-                if self.should_stop():
-                    stop_reason = "cancelled"
-                    break
-                if ga.time_budget_s is not None and time.perf_counter() - t0 >= ga.time_budget_s:
-                    stop_reason = "time_budget"
-                    break
-                try:
-                    self._evaluate(gen, ind, data, population)
-                except Cancelled:
-                    stop_reason = "cancelled"
-                    break
-                if reached(ind.record.metric, ga.target, self.higher_is_better):
-                    stop_reason = "target"
-                    break
+            stop_reason = self._run_generation(gen, pending, population, data)
             scored = [(ind.id, ind.record.metric) for ind in population if ind.record is not None]
             keep = set(select(scored, ga.survivors, self.higher_is_better))
             if scored:
                 self.emit(GenerationFinished(self._summarize(gen, population, keep)))
             if stop_reason != "generations" or gen == ga.generations - 1:
                 break
+            self._curves += [self._curve_of[i] for i in (ind.id for ind in pending) if i in self._curve_of]
             population = [ind for ind in population if ind.id in keep]
             population.sort(key=lambda ind: ind.id)
             self._weights = {i: w for i, w in self._weights.items() if i in keep}
@@ -178,26 +176,58 @@ class Engine:
         return stop_reason
 
     # ------------------------------------------------------------------
-    def _evaluate(self, gen: int, ind: Individual, data: DeviceData, population: list[Individual]) -> None:
-        cfg = self.config
-        seed = evaluation_seed(cfg.seed, ind.id)
-        self.emit(EvaluationStarted(gen, ind.id, ind.chromosome, ind.parents))
-        init_layers, merged, merge_time = None, False, 0.0
-        if self.merge_strategy is not None and ind.parents is not None:
-            t = time.perf_counter()
-            init_layers = self._merge(ind, data, seed, population)
-            merge_time = time.perf_counter() - t
-            merged = init_layers is not None
+    def _run_generation(
+        self, gen: int, pending: list[Individual], population: list[Individual], data: DeviceData
+    ) -> str:
+        """Merge each child's initial weights here, evaluate through the backend, record in id order."""
+        cfg, ga = self.config, self.config.ga
+        medians = median_curve(self._curves) if cfg.training.prune and self._curves else None
+        tasks, merge_times = [], {}
+        for ind in pending:
+            seed = evaluation_seed(cfg.seed, ind.id)
+            init_layers = None
+            if self.merge_strategy is not None and ind.parents is not None:
+                t = time.perf_counter()
+                init_layers = self._merge(ind, data, seed, population)
+                merge_times[ind.id] = time.perf_counter() - t
+            tasks.append(EvalTask(ind.id, gen, ind.chromosome, seed, init_layers,
+                                  control=init_layers is not None and ga.paired_control,
+                                  prune_medians=medians, prune_warmup=cfg.training.prune_warmup))
+        by_id = {ind.id: ind for ind in pending}
+        reason = {"why": "generations"}
 
-        def on_epoch(epoch: int, val_loss: float) -> None:
-            self.emit(EpochFinished(gen, ind.id, epoch, cfg.training.max_epochs, val_loss))
+        def may_start() -> bool:
+            if self.should_stop():
+                reason["why"] = "cancelled"
+                return False
+            if ga.time_budget_s is not None and time.perf_counter() - self._t0 >= ga.time_budget_s:
+                reason["why"] = "time_budget"
+                return False
+            return True
 
-        res: FitnessResult = evaluate(
-            ind.chromosome, data, cfg.training, seed, init_layers, on_epoch=on_epoch, should_stop=self.should_stop
-        )
-        control: FitnessResult | None = None
-        if merged and cfg.ga.paired_control:
-            control = evaluate(ind.chromosome, data, cfg.training, seed, None, should_stop=self.should_stop)
+        def on_epoch(task: EvalTask, epoch: int, val_loss: float) -> None:
+            self.emit(EpochFinished(gen, task.id, epoch, cfg.training.max_epochs, val_loss))
+
+        outcomes = self.backend.run(tasks, may_start, on_epoch, self.should_stop)
+        try:
+            for task in tasks:
+                ind = by_id[task.id]
+                self.emit(EvaluationStarted(gen, ind.id, ind.chromosome, ind.parents))
+                try:
+                    out = next(outcomes)
+                except StopIteration:
+                    return reason["why"]
+                except Cancelled:
+                    return "cancelled"
+                self._record(gen, ind, out, task.init_layers is not None, merge_times.get(ind.id, 0.0))
+                if reached(out.result.metric, ga.target, self.higher_is_better):
+                    return "target"
+        finally:
+            outcomes.close()
+        return "generations"
+
+    def _record(self, gen: int, ind: Individual, out: EvalOutcome, merged: bool, merge_time: float) -> None:
+        res, control = out.result, out.control
         rec = EvaluationRecord(
             generation=gen,
             id=ind.id,
@@ -211,7 +241,7 @@ class Engine:
             training_time=res.fitness_time,
             merge_time=merge_time,
             status=res.status,
-            seed=seed,
+            seed=out.task.seed,
             chromosome=ind.chromosome,
             control_metric=control.metric if control else None,
             control_val_loss=control.val_loss if control else None,
@@ -219,7 +249,9 @@ class Engine:
             control_time=control.fitness_time if control else None,
         )
         ind.record = rec
-        self._weights[ind.id] = res.layers
+        if res.status in ("ok", "pruned"):
+            self._weights[ind.id] = res.layers
+        self._curve_of[ind.id] = res.val_curve
         self._records.append(rec)
         self._update_best(rec, res.layers)
         self.emit(EvaluationFinished(rec))
@@ -232,7 +264,7 @@ class Engine:
         parents = []
         for pid in ind.parents or ():
             p, layers = by_id.get(pid), self._weights.get(pid)
-            if p is None or p.record is None or layers is None or p.record.status != "ok":
+            if p is None or p.record is None or layers is None or p.record.status not in ("ok", "pruned"):
                 return None  # e.g. a diverged parent: its weights are not finite, the child starts fresh
             parents.append(Parent(p.chromosome, layers, p.record.metric, self.higher_is_better))
         child_init = get_layers(init_model(ind.chromosome, data, seed))

@@ -43,8 +43,9 @@ class FitnessResult:
     n_epochs: int
     best_epoch: int
     fitness_time: float  # wall seconds: training + test
-    status: str  # "ok" or "diverged"
+    status: str  # "ok", "diverged", "pruned" or "error: ..."
     layers: list[LayerWeights]
+    val_curve: tuple[float, ...] = ()  # validation loss after each epoch
 
 
 class DeviceData:
@@ -133,12 +134,17 @@ def evaluate(
     init_layers: Sequence[LayerWeights] | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    prune_medians: Sequence[float] | None = None,
+    prune_warmup: int = 5,
 ) -> FitnessResult:
     """Train `c` (from `init_layers` if given, else a fresh init) and score it on the test split.
 
     Early stopping watches the validation loss: an epoch improves when it beats the best so far by more than
     `min_delta`; after `patience` epochs without improvement training stops and the best weights are restored.
-    A non-finite loss ends training at once with the worst metric.
+    A non-finite loss ends training at once with the worst metric. With `prune_medians` (the per-epoch median
+    validation loss of earlier evaluations), training also stops after epoch k > `prune_warmup` when its
+    validation loss is worse than that median, the rule of Optuna's median pruner; the best weights so far are
+    scored as usual and the status is "pruned".
     """
     model = init_model(c, data, seed)
     if init_layers is not None:
@@ -154,6 +160,7 @@ def evaluate(
     start = time.perf_counter()
     best_loss, best_epoch, best_state, wait = math.inf, 0, None, 0
     status, epoch = "ok", 0
+    curve: list[float] = []
     for epoch in range(1, cfg.max_epochs + 1):
         if should_stop is not None and should_stop():
             raise Cancelled()
@@ -167,23 +174,29 @@ def evaluate(
         model.eval()
         with torch.inference_mode():
             val_loss = float(loss_fn(model(data.x_val), data.y_val))
+        curve.append(val_loss)
         if on_epoch is not None:
             on_epoch(epoch, val_loss)
         if not math.isfinite(val_loss):
             status = "diverged"
             break
-        if val_loss < best_loss - cfg.min_delta:
+        improved = val_loss < best_loss - cfg.min_delta
+        if improved:
             best_loss, best_epoch, wait = val_loss, epoch, 0
             best_state = [t.detach().clone() for t in model.state_dict().values()]
         else:
             wait += 1
             if wait >= cfg.patience:
                 break
-    if status == "ok" and best_state is not None:
+        if prune_medians is not None and epoch > prune_warmup and epoch <= len(prune_medians) \
+                and val_loss > prune_medians[epoch - 1]:
+            status = "pruned"
+            break
+    if status in ("ok", "pruned") and best_state is not None:
         with torch.no_grad():
             for t, saved in zip(model.state_dict().values(), best_state):
                 t.copy_(saved)
-    metric = _test_metric(model, data) if status == "ok" else math.nan
+    metric = _test_metric(model, data) if status != "diverged" else math.nan
     if not math.isfinite(metric):
         status = "diverged"
     if status == "diverged":
@@ -197,6 +210,7 @@ def evaluate(
         fitness_time=fitness_time,
         status=status,
         layers=get_layers(model),
+        val_curve=tuple(curve),
     )
 
 

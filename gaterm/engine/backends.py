@@ -1,0 +1,353 @@
+"""Evaluation backends: where fitness evaluations run (this process, worker processes, a Dask cluster).
+
+The engine hands a backend one generation's tasks (merges already done) and consumes the outcomes in task
+order, so every backend gives the same genes, parents and metrics for the same seed; fitness time is always
+measured where the training runs.
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from gaterm.config import RunConfig, TrainingConfig
+from gaterm.engine.chromosome import Chromosome
+from gaterm.engine.fitness import Cancelled, DeviceData, FitnessResult, evaluate, warm_up
+from gaterm.errors import GatermError
+from gaterm.merge import LayerWeights
+
+
+@dataclass(frozen=True)
+class EvalTask:
+    """One fitness evaluation to run. `init_layers` None means a fresh initialisation."""
+
+    id: int
+    generation: int
+    chromosome: Chromosome
+    seed: int
+    init_layers: Sequence[LayerWeights] | None
+    control: bool  # also train from fresh init (paired control)
+    prune_medians: Sequence[float] | None = None  # per-epoch median validation losses, or None: no pruning
+    prune_warmup: int = 5
+
+
+@dataclass(frozen=True)
+class EvalOutcome:
+    task: EvalTask
+    result: FitnessResult
+    control: FitnessResult | None
+
+
+class EvaluationBackend(Protocol):
+    """Runs tasks and yields their outcomes in task order; `may_start()` is asked before starting each task."""
+
+    def start(self, config: RunConfig, data: DeviceData) -> None: ...
+
+    def run(
+        self,
+        tasks: Sequence[EvalTask],
+        may_start: Callable[[], bool],
+        on_epoch: Callable[[EvalTask, int, float], None] | None,
+        should_stop: Callable[[], bool],
+    ) -> Iterator[EvalOutcome]: ...
+
+    def close(self) -> None: ...
+
+
+def run_task(
+    task: EvalTask, data: DeviceData, training: TrainingConfig,
+    on_epoch: Callable[[int, float], None] | None = None, should_stop: Callable[[], bool] | None = None,
+) -> EvalOutcome:
+    """Run one task where the data lives. A bug inside one evaluation is recorded, not fatal."""
+    try:
+        result = evaluate(task.chromosome, data, training, task.seed, task.init_layers, on_epoch=on_epoch,
+                          should_stop=should_stop, prune_medians=task.prune_medians, prune_warmup=task.prune_warmup)
+        control = None
+        if task.control:
+            control = evaluate(task.chromosome, data, training, task.seed, None, should_stop=should_stop)
+    except (Cancelled, GatermError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - one evaluation's failure must not end the run
+        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" at {Path(last.filename).name}:{last.lineno}" if last else ""
+        worst = 0.0 if data.dataset.task == "classification" else math.inf
+        result = FitnessResult(worst, math.inf, 0, 0, 0.0, f"error: {type(exc).__name__}: {exc}{where}", [])
+        control = None
+    return EvalOutcome(task, result, control)
+
+
+class SerialBackend:
+    """Evaluates in this process, one after another (the default; reports every epoch)."""
+
+    def __init__(self) -> None:
+        self._data: DeviceData | None = None
+        self._training: TrainingConfig | None = None
+
+    def start(self, config: RunConfig, data: DeviceData) -> None:
+        self._data, self._training = data, config.training
+
+    def run(self, tasks, may_start, on_epoch, should_stop) -> Iterator[EvalOutcome]:
+        assert self._data is not None and self._training is not None
+        for task in tasks:
+            if not may_start():
+                return
+            cb = (lambda e, v, t=task: on_epoch(t, e, v)) if on_epoch is not None else None
+            yield run_task(task, self._data, self._training, cb, should_stop)
+
+    def close(self) -> None:
+        pass
+
+
+# ----- worker processes -----------------------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def effective_threads(configured: int) -> int:
+    """Torch threads per evaluation: the configured number, else 1.
+
+    One thread is the default everywhere so that results are bit-identical whatever the backend or worker
+    count (a different thread count changes float summation order); use --workers to use more cores, which
+    scales better than threads for these small networks.
+    """
+    return configured if configured > 0 else 1
+
+
+def worker_init(config: dict[str, Any], data_dir: str | None, threads: int, stop_event: Any) -> None:
+    """Load the data set once per worker process, by plugin name, exactly as the main process did."""
+    from gaterm.config import config_from_dict
+    from gaterm.plugins import load_plugins
+    from gaterm.runner import load_dataset
+
+    torch.set_num_threads(threads)
+    cfg = config_from_dict(config)
+    ps = load_plugins()
+    ds = load_dataset(ps, ps.dataset(cfg.dataset), cfg, Path(data_dir) if data_dir else None)
+    data = DeviceData(ds, cfg.training.device)
+    warm_up(data, cfg.genes.optimizer, cfg.genes.loss or ["cross_entropy" if ds.task == "classification" else "mae"])
+    _WORKER.update(data=data, training=cfg.training, stop=stop_event)
+
+
+def worker_run(task: EvalTask) -> EvalOutcome:
+    stop = _WORKER.get("stop")
+    init = None
+    if task.init_layers is not None:
+        init = [(torch.as_tensor(w), torch.as_tensor(b)) for w, b in task.init_layers]
+    task = EvalTask(task.id, task.generation, task.chromosome, task.seed, init, task.control,
+                    task.prune_medians, task.prune_warmup)
+    out = run_task(task, _WORKER["data"], _WORKER["training"], None, stop.is_set if stop is not None else None)
+    return EvalOutcome(task, _result_to_wire(out.result), _result_to_wire(out.control))  # type: ignore[arg-type]
+
+
+def _result_to_wire(r: FitnessResult | None) -> FitnessResult | None:
+    if r is None:
+        return None
+    layers = [(w.numpy(), b.numpy()) for w, b in r.layers]
+    return FitnessResult(r.metric, r.val_loss, r.n_epochs, r.best_epoch, r.fitness_time, r.status, layers,
+                         r.val_curve)
+
+
+def _task_to_wire(task: EvalTask) -> EvalTask:
+    """Tensors travel as numpy arrays (plain pickles, no shared-memory handles)."""
+    if task.init_layers is None:
+        return task
+    layers = [(w.numpy(), b.numpy()) for w, b in task.init_layers]
+    return EvalTask(task.id, task.generation, task.chromosome, task.seed, layers, task.control,
+                    task.prune_medians, task.prune_warmup)
+
+
+def _outcome_from_wire(out: EvalOutcome) -> EvalOutcome:
+    def fix(r: FitnessResult | None) -> FitnessResult | None:
+        if r is None:
+            return None
+        layers = [(torch.as_tensor(w), torch.as_tensor(b)) for w, b in r.layers]
+        return FitnessResult(r.metric, r.val_loss, r.n_epochs, r.best_epoch, r.fitness_time, r.status, layers,
+                             r.val_curve)
+
+    task = out.task
+    if task.init_layers is not None:
+        task = EvalTask(task.id, task.generation, task.chromosome, task.seed, None, task.control,
+                        task.prune_medians, task.prune_warmup)
+    return EvalOutcome(task, fix(out.result), fix(out.control))  # type: ignore[arg-type]
+
+
+class ProcessPoolBackend:
+    """Evaluates up to `workers` individuals at once in worker processes, each holding the data set.
+
+    Torch threads per worker are set so that the workers together do not oversubscribe the cores.
+    """
+
+    def __init__(self, workers: int, data_dir: Path | None) -> None:
+        if workers < 1:
+            raise GatermError("--workers must be at least 1")
+        self.workers = workers
+        self.data_dir = data_dir
+        self._pool: Any = None
+        self._stop: Any = None
+
+    def start(self, config: RunConfig, data: DeviceData) -> None:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("spawn")  # fork after torch has started threads can deadlock
+        self._stop = ctx.Event()
+        threads = effective_threads(config.training.threads)
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=worker_init,
+            initargs=(config.to_dict(), str(self.data_dir) if self.data_dir else None, threads, self._stop),
+        )
+
+    def run(self, tasks, may_start, on_epoch, should_stop) -> Iterator[EvalOutcome]:
+        futures: dict[int, Any] = {}
+        nxt = 0
+
+        def fill(i: int) -> None:
+            nonlocal nxt
+            while nxt < len(tasks) and nxt - i < self.workers and may_start():
+                futures[nxt] = self._pool.submit(worker_run, _task_to_wire(tasks[nxt]))
+                nxt += 1
+
+        try:
+            for i in range(len(tasks)):
+                fill(i)
+                if i not in futures:
+                    return
+                while True:
+                    try:
+                        out = futures[i].result(timeout=0.2)
+                        break
+                    except TimeoutError:
+                        if should_stop():
+                            self._stop.set()  # workers poll it between epochs
+                del futures[i]
+                yield _outcome_from_wire(out)
+        finally:
+            for f in futures.values():
+                f.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            if self._stop is not None:
+                self._stop.set()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def median_curve(curves: Sequence[Sequence[float]]) -> list[float]:
+    """Per-epoch median validation loss over earlier evaluations (the rule of Optuna's median pruner)."""
+    if not curves:
+        return []
+    longest = max(len(c) for c in curves)
+    out = []
+    for k in range(longest):
+        vals = [c[k] for c in curves if len(c) > k and math.isfinite(c[k])]
+        out.append(float(np.median(vals)) if vals else math.inf)
+    return out
+
+
+# ----- Dask distributed -------------------------------------------------------------------------------------
+_DASK_CACHE: dict[str, Any] = {}
+
+
+def dask_run(task: EvalTask, config: dict[str, Any], data_dir: str | None) -> EvalOutcome:
+    """Runs on a Dask worker: the data set is loaded once per worker process (cached by config), by plugin name."""
+    import json
+
+    key = json.dumps([config, data_dir], sort_keys=True)
+    if _DASK_CACHE.get("key") != key:
+        threads = effective_threads(int(config.get("training", {}).get("threads", 0)))
+        worker_init(config, data_dir, threads, None)
+        _DASK_CACHE.clear()
+        _DASK_CACHE.update(key=key, data=_WORKER["data"], training=_WORKER["training"])
+    _WORKER.update(data=_DASK_CACHE["data"], training=_DASK_CACHE["training"], stop=None)
+    return worker_run(task)
+
+
+class DaskBackend:
+    """Sends evaluations to an existing Dask distributed cluster (`pip install gaterm[dask]`).
+
+    Weights travel as arrays inside the task; the data set never does. A task whose worker dies is rescheduled
+    by the scheduler (and retried up to `retries` times on errors); each task's result is taken once, so the run
+    stays complete and unduplicated.
+    """
+
+    def __init__(self, address: str | Any, data_dir: Path | None, retries: int = 2) -> None:
+        self.address = address
+        self.data_dir = data_dir
+        self.retries = retries
+        self._client: Any = None
+        self._own_client = False
+        self._config: dict[str, Any] = {}
+        self._slots = 1
+
+    def start(self, config: RunConfig, data: DeviceData) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise GatermError("--scheduler needs Dask: pip install 'gaterm[dask]'") from None
+        if isinstance(self.address, Client):
+            self._client = self.address
+        else:
+            try:
+                self._client = Client(self.address, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise GatermError(f"--scheduler: cannot connect to {self.address} ({exc})") from None
+            self._own_client = True
+        self._config = config.to_dict()
+        self._slots = max(1, sum(self._client.nthreads().values()))
+
+    def run(self, tasks, may_start, on_epoch, should_stop) -> Iterator[EvalOutcome]:
+        import uuid
+
+        client = self._client
+        futures: dict[int, Any] = {}
+        nxt = 0
+        tag = uuid.uuid4().hex[:8]
+
+        def fill(i: int) -> None:
+            nonlocal nxt
+            while nxt < len(tasks) and nxt - i < self._slots and may_start():
+                t = tasks[nxt]
+                futures[nxt] = client.submit(
+                    dask_run, _task_to_wire(t), self._config, str(self.data_dir) if self.data_dir else None,
+                    key=f"gaterm-eval-{t.id}-{tag}", pure=False, retries=self.retries,
+                )
+                nxt += 1
+
+        try:
+            for i in range(len(tasks)):
+                fill(i)
+                if i not in futures:
+                    return
+                while True:
+                    try:
+                        out = futures[i].result(timeout=0.5)
+                        break
+                    except TimeoutError:
+                        if should_stop():
+                            raise Cancelled() from None
+                del futures[i]
+                yield _outcome_from_wire(out)
+        finally:
+            if futures:
+                client.cancel(list(futures.values()))
+
+    def close(self) -> None:
+        if self._own_client and self._client is not None:
+            self._client.close()
+        self._client = None
+
+
+def make_backend(workers: int = 1, scheduler: str | Any | None = None, data_dir: Path | None = None):
+    """The backend for `--workers N` / `--scheduler ADDRESS` (serial when workers is 1 and no scheduler)."""
+    if scheduler is not None:
+        return DaskBackend(scheduler, data_dir)
+    if workers > 1:
+        return ProcessPoolBackend(workers, data_dir)
+    return SerialBackend()

@@ -1,0 +1,153 @@
+"""Evaluation backends: worker processes and a Dask cluster give the serial run's results; pruning; failures."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+
+import pytest
+
+from conftest import tiny_config
+from gaterm.engine.backends import ProcessPoolBackend, median_curve
+from gaterm.engine.evolve import Engine, planned_evaluations
+from gaterm.events import EvaluationFinished
+from gaterm_builtin.merges import MeanMerge
+
+
+def key(records):
+    return [(r.generation, r.id, r.parent_a, r.parent_b, r.merged, r.metric, r.val_loss, r.n_epochs, r.genes,
+             r.status) for r in records]
+
+
+def small():
+    cfg = tiny_config(population=6, survivors=3, generations=2, paired_control=True)
+    cfg.training.max_epochs = 4
+    return cfg
+
+
+def test_worker_processes_give_exactly_the_serial_results(digits):
+    serial = Engine(small(), digits, MeanMerge()).run()
+    parallel = Engine(small(), digits, MeanMerge(), backend=ProcessPoolBackend(2, None)).run()
+    assert key(parallel.records) == key(serial.records)
+    assert [r.control_metric for r in parallel.records] == [r.control_metric for r in serial.records]
+    assert all(r.training_time > 0 for r in parallel.records)  # measured inside the worker
+    assert any(r.merged for r in parallel.records)
+
+
+def test_target_with_workers_stops_where_serial_stops(digits):
+    def cfg():
+        c = small()
+        c.ga.target = 0.5
+        return c
+
+    serial = Engine(cfg(), digits, MeanMerge()).run()
+    parallel = Engine(cfg(), digits, MeanMerge(), backend=ProcessPoolBackend(2, None)).run()
+    assert serial.stop_reason == parallel.stop_reason == "target"
+    assert key(parallel.records) == key(serial.records)
+
+
+def test_pruning_stops_an_evaluation_worse_than_the_median_and_keeps_its_partial_metric(digits):
+    from gaterm.engine.chromosome import Chromosome, LayerGene
+    from gaterm.engine.fitness import DeviceData, evaluate
+
+    cfg = tiny_config().training
+    cfg.max_epochs, cfg.patience = 20, 20
+    c = Chromosome("sgd", "cross_entropy", 0.0005, 128, (LayerGene(16, "tanh"),))
+    data = DeviceData(digits, "cpu")
+    free = evaluate(c, data, cfg, 1)
+    assert free.status == "ok" and free.n_epochs == 20
+    medians = [v * 0.5 for v in free.val_curve]  # earlier evaluations were twice as good at every epoch
+    pruned = evaluate(c, data, cfg, 1, prune_medians=medians, prune_warmup=3)
+    assert pruned.status == "pruned" and pruned.n_epochs == 4  # the first epoch after the warm-up
+    assert pruned.val_curve == free.val_curve[:4]  # same seed, same training until the cut
+    assert 0 < pruned.metric <= 1
+    better = evaluate(c, data, cfg, 1, prune_medians=[v * 2 for v in free.val_curve], prune_warmup=3)
+    assert better.status == "ok" and better.n_epochs == 20
+
+
+def test_the_engine_prunes_against_earlier_generations_only(digits):
+    from gaterm.engine.backends import SerialBackend
+
+    seen = []
+
+    class Spy(SerialBackend):
+        def run(self, tasks, *a):
+            seen.extend(tasks)
+            return super().run(tasks, *a)
+
+    cfg = tiny_config(population=6, survivors=3, generations=3)
+    cfg.training.max_epochs, cfg.training.patience = 10, 10
+    cfg.training.prune, cfg.training.prune_warmup = True, 2
+    result = Engine(cfg, digits, MeanMerge(), backend=Spy()).run()
+    assert all(t.prune_medians is None for t in seen if t.generation == 0)
+    curves = {r.id: r for r in result.records}
+    gen1 = [t for t in seen if t.generation == 1]
+    assert gen1 and all(t.prune_medians == gen1[0].prune_medians for t in gen1)
+    assert len(gen1[0].prune_medians) == max(curves[i].n_epochs for i in range(6))
+    pruned = [r for r in result.records if r.status == "pruned"]
+    assert all(r.generation >= 1 for r in pruned)
+
+
+def test_median_curve():
+    assert median_curve([[3.0, 2.0, 1.0], [5.0, 4.0], [1.0]]) == [3.0, 3.0, 1.0]
+    assert median_curve([]) == []
+
+
+def test_an_exception_inside_one_evaluation_is_recorded_and_the_run_goes_on(digits, monkeypatch):
+    import gaterm.engine.backends as backends
+
+    real = backends.evaluate
+
+    def flaky(chromosome, data, training, seed, *args, **kw):
+        if seed % 3 == 0:
+            raise RuntimeError("injected failure")
+        return real(chromosome, data, training, seed, *args, **kw)
+
+    monkeypatch.setattr(backends, "evaluate", flaky)
+    cfg = small()
+    cfg.ga.paired_control = False
+    result = Engine(cfg, digits, MeanMerge()).run()
+    failed = [r for r in result.records if r.status.startswith("error")]
+    assert len(result.records) == planned_evaluations(cfg)
+    assert failed and all("injected failure" in r.status and r.metric == 0.0 for r in failed)
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                       host="127.0.0.1")
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_dask_cluster_gives_the_serial_results(digits, dask_client):
+    from gaterm.engine.backends import DaskBackend
+
+    serial = Engine(small(), digits, MeanMerge()).run()
+    remote = Engine(small(), digits, MeanMerge(), backend=DaskBackend(dask_client, None)).run()
+    assert key(remote.records) == key(serial.records)
+
+
+def test_a_dask_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(digits, dask_client):
+    from gaterm.engine.backends import DaskBackend
+
+    cfg = small()
+    cfg.training.max_epochs = 8
+    pids = list(dask_client.run(os.getpid).values())
+    killed = []
+
+    def kill_one(event):
+        if isinstance(event, EvaluationFinished) and not killed:
+            os.kill(pids[0], signal.SIGKILL)  # the nanny starts a fresh worker; its task is rescheduled
+            killed.append(pids[0])
+
+    remote = Engine(cfg, digits, MeanMerge(), [kill_one], backend=DaskBackend(dask_client, None)).run()
+    assert killed
+    ids = [r.id for r in remote.records]
+    assert len(ids) == len(set(ids)) == planned_evaluations(cfg)
+    serial = Engine(cfg, digits, MeanMerge()).run()
+    assert key(remote.records) == key(serial.records)
