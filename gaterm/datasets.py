@@ -133,9 +133,12 @@ def locate(source: DataSource, data_dir: Path | None) -> Path:
             path=target_dir,
             progressbar=False,
         )
-    except ValueError as exc:  # pooch raises ValueError on a checksum mismatch
-        raise DataError(f"{source.filename}: downloaded file failed its checksum ({exc})".splitlines()[0]) from None
     except Exception as exc:  # network errors come as many types (requests, OSError, ...)  # noqa: BLE001
+        # pooch reports a checksum mismatch as a ValueError "... hash of downloaded file ... does not match ..."
+        if isinstance(exc, ValueError) and "does not match the known hash" in str(exc):
+            raise DataError(
+                f"{source.filename}: downloaded file failed its checksum ({exc})".splitlines()[0]
+            ) from None
         raise DataError(
             f"cannot download {source.filename} from {source.url} ({type(exc).__name__}); download it by hand "
             f"and put it in {target_dir}, or in DIR/{source.subdir}/ and pass --data-dir DIR"

@@ -1,4 +1,4 @@
-"""Fixtures shared by the test suites: the real data beside the project, a local file server, a private cache."""
+"""Shared fixtures: the real data beside the project, a local file server, a private download cache."""
 
 from __future__ import annotations
 
@@ -53,7 +53,9 @@ _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_pr
 
 
 @pytest.fixture
-def file_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> FileServer:
+def file_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> FileServer:
     """A ThreadingHTTPServer on 127.0.0.1 (random port) serving a fresh tmp directory; stopped afterwards."""
     root = tmp_path / "served"
     root.mkdir()
@@ -63,15 +65,15 @@ def file_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(root), **kwargs)
 
-        def do_GET(self):  # noqa: N802 (http.server's naming)
+        def do_GET(self):
             seen.append(self.path)
             super().do_GET()
 
-        def log_message(self, format, *args):  # noqa: A002 - keep test output quiet
+        def log_message(self, format, *args):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, name="gaterm-test-http", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="gaterm-test-http", daemon=True)
     thread.start()
 
     def stop() -> None:
@@ -109,9 +111,6 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 # ----- engine fixtures -----
-# NOTE: this file was created concurrently by another writer and accidentally overwritten; the three helpers
-# below are a reconstruction from their uses in tests/engine/test_engine.py (`tiny_config`, `digits`,
-# `plugin_set`), not the original text.
 def tiny_config(**ga) -> RunConfig:
     """A run small enough for a test: 4 individuals, 2 survivors, 3 generations, tiny nets, few epochs."""
     cfg = RunConfig(dataset="digits", seed=0)

@@ -252,7 +252,8 @@ class TestReadBoston:
             read_boston(path)
 
     def test_non_numeric_value_names_the_line(self, tmp_path):
-        path = self.write(tmp_path, [BOSTON_LINES[0], BOSTON_LINES[1].replace("242.0", "NA?"), BOSTON_LINES[2]])
+        bad = BOSTON_LINES[1].replace("242.0", "NA?")
+        path = self.write(tmp_path, [BOSTON_LINES[0], bad, BOSTON_LINES[2]])
         with pytest.raises(DataError, match=names(path) + r".*line 2\b"):
             read_boston(path)
 
@@ -408,13 +409,13 @@ def test_split_sizes_add_up_and_follow_the_fractions(plugins, request, name):
     sizes = ds.sizes()
     assert sum(sizes.values()) == n
     assert sizes["test"] == round(0.2 * n) and sizes["val"] == round(0.2 * n)
-    assert len(ds.x_train) == sizes["train"] and len(ds.x_val) == sizes["val"] and len(ds.x_test) == sizes["test"]
+    assert (len(ds.x_train), len(ds.x_val), len(ds.x_test)) == (sizes["train"], sizes["val"], sizes["test"])
 
 
 @pytest.mark.parametrize("name", SPLIT_CASES)
 def test_same_seed_same_split_other_seed_other_split(plugins, request, name):
     data_dir = split_dir(name, request)
-    a, b, c = split(plugins, name, data_dir, 3), split(plugins, name, data_dir, 3), split(plugins, name, data_dir, 4)
+    a, b, c = (split(plugins, name, data_dir, seed) for seed in (3, 3, 4))
     for part in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
         np.testing.assert_array_equal(getattr(a, part), getattr(b, part))
     assert a.sizes() == c.sizes()
@@ -463,7 +464,8 @@ def test_regression_targets_standardized_with_training_statistics(plugins, share
     assert abs(float(ds.y_train.astype(np.float64).mean())) < 1e-5
     assert abs(float(ds.y_train.astype(np.float64).std()) - 1.0) < 1e-5
     # ... and target_mean/target_std undo it: every split maps back onto the raw targets
-    back = np.concatenate([ds.y_train, ds.y_val, ds.y_test]).astype(np.float64) * ds.target_std + ds.target_mean
+    pooled = np.concatenate([ds.y_train, ds.y_val, ds.y_test]).astype(np.float64)
+    back = pooled * ds.target_std + ds.target_mean
     np.testing.assert_allclose(np.sort(back), np.sort(raw.y), atol=1e-4 * float(np.abs(raw.y).max()))
     train_back = ds.y_train.astype(np.float64) * ds.target_std + ds.target_mean
     assert ds.target_mean == pytest.approx(train_back.mean(), abs=1e-5)
