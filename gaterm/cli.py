@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", metavar="DIR", help="directory with one sub-directory per data set "
                    "(default: $GATERM_DATA_DIR, else a download cache)")
     p.add_argument("--out", type=Path, metavar="DIR", help="run directory to create (default: runs/DATASET-TIME)")
+    p.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                   help="continue an interrupted run from its last generation checkpoint")
     add_ga_options(p)
     return p
 
@@ -132,6 +134,38 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return config_from_dict(overrides, cfg).validate()
 
 
+_RESUME_CONFLICTS = ("config", "dataset", "out", *_FLAG_TO_KEY)
+
+
+def prepare_resume(args: argparse.Namespace) -> tuple[RunConfig, Path, Any]:
+    """Check a `--resume RUN_DIR`, truncate its rows to the last checkpoint, and return (config, dir, state)."""
+    from gaterm.results import CHECKPOINT, load_checkpoint, truncate_rows
+
+    for name in _RESUME_CONFLICTS:
+        if getattr(args, name, None) not in (None, False):
+            flag = "--" + name.replace("_", "-")
+            raise GatermError(f"--resume continues a run with its own config.toml; it cannot be combined with {flag}")
+    run_dir = Path(args.resume)
+    if not (run_dir / "config.toml").is_file():
+        raise GatermError(f"--resume: {run_dir} is not a gaterm run directory (no config.toml)")
+    summary = run_dir / "summary.json"
+    if summary.is_file():
+        import json
+
+        try:
+            reason = json.loads(summary.read_text()).get("stop_reason", "")
+        except ValueError:
+            reason = ""
+        if reason in ("generations", "target", "time_budget"):
+            raise GatermError(f"--resume: {run_dir} already finished (stop reason: {reason})")
+    cfg = load_config(run_dir / "config.toml").validate()
+    state = load_checkpoint(run_dir / CHECKPOINT, cfg) if (run_dir / CHECKPOINT).is_file() else None
+    next_gen = state.next_generation if state is not None else 0
+    for name in ("evaluations.csv", "generations.csv"):
+        truncate_rows(run_dir / name, next_gen)
+    return cfg, run_dir, state
+
+
 def run_headless(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -139,14 +173,18 @@ def run_headless(args: argparse.Namespace) -> int:
     from gaterm.results import check_run_dir, default_run_dir
     from gaterm.runner import load_dataset, make_engine, open_plugins
 
-    cfg = config_from_args(args)
+    state = None
+    if args.resume is not None:
+        cfg, out, state = prepare_resume(args)
+    else:
+        cfg = config_from_args(args)
+        out = args.out if args.out is not None else default_run_dir(cfg.dataset)
+        check_run_dir(out)
     err = Console(stderr=True)
     ps = open_plugins(err)
     spec = ps.dataset(cfg.dataset)
     strategy = ps.merge_strategy(cfg.ga.merge_strategy) if cfg.ga.merge else None
     data_dir = data_dir_from(args.data_dir)
-    out = args.out if args.out is not None else default_run_dir(cfg.dataset)
-    check_run_dir(out)
     dataset = load_dataset(ps, spec, cfg, data_dir)
 
     stop = threading.Event()
@@ -159,14 +197,17 @@ def run_headless(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
+        from gaterm.engine.evolve import Engine
         from gaterm.headless import HeadlessView
         from gaterm.results import RunWriter
 
         console = Console(quiet=args.quiet)
         view = HeadlessView(console, run_dir=str(out))
-        writer = RunWriter(out, extra={"data_dir": str(data_dir) if data_dir else None})
-        engine = make_engine(cfg, dataset, strategy, [writer, view], should_stop=stop.is_set,
-                             workers=args.workers, scheduler=args.scheduler, data_dir=data_dir)
+        writer = RunWriter(out, extra={"data_dir": str(data_dir) if data_dir else None},
+                           resume=args.resume is not None)
+        engine: Engine = make_engine(cfg, dataset, strategy, [writer, view], should_stop=stop.is_set,
+                                     workers=args.workers, scheduler=args.scheduler, data_dir=data_dir,
+                                     resume=state)
         with view:
             result = engine.run()
     finally:

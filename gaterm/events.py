@@ -60,6 +60,7 @@ class RunStarted:
     higher_is_better: bool
     split_sizes: dict[str, int]
     planned_evaluations: int
+    resumed_from: int | None = None  # the generation a resumed run continues from
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,34 @@ class RunFinished:
     best_layers: list | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True)
+class EngineState:
+    """The run's state at the start of generation `next_generation`: enough to resume it exactly.
+
+    `population` holds (id, chromosome, parents, record-or-None) for survivors and the bred children; `weights`
+    the survivors' trained layers (needed to merge); `rng_state` the GA's numpy bit-generator state.
+    """
+
+    next_generation: int
+    next_id: int
+    population: list[tuple[int, Chromosome, tuple[int, int] | None, EvaluationRecord | None]]
+    weights: dict[int, list]
+    rng_state: dict
+    curves: list[tuple[float, ...]]
+    records: list[EvaluationRecord]
+    best_id: int | None
+    best_layers: list | None
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class CheckpointReady:
+    """Emitted at every generation boundary (after breeding); the results writer saves it atomically."""
+
+    state: EngineState
+
+
 Event = (
     RunStarted | GenerationStarted | EvaluationStarted | EpochFinished | EvaluationFinished | GenerationFinished
-    | RunFinished
+    | CheckpointReady | RunFinished
 )

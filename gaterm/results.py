@@ -15,6 +15,7 @@ from typing import IO, Any
 from gaterm import __version__
 from gaterm.errors import GatermError
 from gaterm.events import (
+    CheckpointReady,
     EvaluationFinished,
     EvaluationRecord,
     Event,
@@ -50,7 +51,12 @@ def check_run_dir(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise GatermError(f"--out: {path} exists and is not a directory")
     if path.is_dir() and any((path / f).exists() for f in ("evaluations.csv", "summary.json", "config.toml")):
-        raise GatermError(f"--out: {path} already holds a run; choose a new directory")
+        raise GatermError(f"--out: {path} already holds a run; choose a new directory (or --resume it)")
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise GatermError(f"--out: cannot create {path}: {parent} is not writable")
 
 
 def _fmt(v: Any) -> Any:
@@ -70,8 +76,9 @@ def _json_num(v: float) -> float | None:
 class RunWriter:
     """An event consumer that writes the run directory as the run goes (each row flushed and synced)."""
 
-    def __init__(self, path: Path, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, path: Path, extra: dict[str, Any] | None = None, resume: bool = False) -> None:
         self.path = Path(path)
+        self.resume = resume
         self.extra = dict(extra or {})
         self._evals: IO[str] | None = None
         self._gens: IO[str] | None = None
@@ -87,18 +94,25 @@ class RunWriter:
             s = event.summary
             row = [_fmt(getattr(s, c)) for c in GEN_COLUMNS[:-1]] + [" ".join(map(str, s.survivors))]
             self._row(self._gens, row)
+        elif isinstance(event, CheckpointReady):
+            assert self._started is not None
+            save_checkpoint(self.path / CHECKPOINT, event.state, self._started.config)
         elif isinstance(event, RunFinished):
             self._on_finish(event)
 
     def _on_start(self, ev: RunStarted) -> None:
         self._started = ev
         self.path.mkdir(parents=True, exist_ok=True)
-        ev.config.save(self.path / "config.toml")
+        if not self.resume:
+            ev.config.save(self.path / "config.toml")
         self._evals = self._open("evaluations.csv", EVAL_COLUMNS)
         self._gens = self._open("generations.csv", GEN_COLUMNS)
 
     def _open(self, name: str, header: tuple[str, ...]) -> IO[str]:
-        f = open(self.path / name, "w", newline="", encoding="utf-8")  # noqa: SIM115 (kept open for the whole run)
+        path = self.path / name
+        if self.resume and path.exists():
+            return open(path, "a", newline="", encoding="utf-8")
+        f = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115 (kept open for the whole run)
         self._row(f, list(header))
         return f
 
@@ -181,3 +195,129 @@ def _torch_version() -> str:
     import torch
 
     return str(torch.__version__)
+
+
+# ----- checkpoints and resume -------------------------------------------------------------------------------
+CHECKPOINT = "checkpoint.pt"
+
+
+def _record_to_json(r: EvaluationRecord) -> dict[str, Any]:
+    d = {f: getattr(r, f) for f in EvaluationRecord.__dataclass_fields__ if f != "chromosome"}
+    d["genes"] = r.genes
+    return d
+
+
+def _record_from_json(d: dict[str, Any]) -> EvaluationRecord:
+    from gaterm.engine.chromosome import Chromosome
+
+    d = dict(d)
+    chrom = Chromosome.parse(d.pop("genes"))
+    return EvaluationRecord(**d, chromosome=chrom)
+
+
+def _flat(layers: list | None) -> list:
+    return [t for pair in (layers or []) for t in pair]
+
+
+def _pairs(flat: list) -> list:
+    return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+
+
+def config_fingerprint(config: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def save_checkpoint(path: Path, state: Any, config: Any) -> None:
+    """Write the engine state atomically (temp file, fsync, rename); tensors and plain data only."""
+    import torch
+
+    meta = {
+        "format": 1,
+        "config": config_fingerprint(config),
+        "next_generation": state.next_generation,
+        "next_id": state.next_id,
+        "population": [
+            [i, c.encode(), list(p) if p else None, _record_to_json(r) if r else None]
+            for i, c, p, r in state.population
+        ],
+        "rng_state": state.rng_state,
+        "curves": [list(c) for c in state.curves],
+        "records": [_record_to_json(r) for r in state.records],
+        "best_id": state.best_id,
+        "elapsed_s": state.elapsed_s,
+    }
+    blob = {
+        "meta": json.dumps(meta),
+        "weights": {str(i): _flat(w) for i, w in state.weights.items()},
+        "best_layers": _flat(state.best_layers),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        torch.save(blob, f)
+        f.flush()
+        os.fsync(f.fileno())
+    delay = os.environ.get("GATERM_FAULT_CHECKPOINT_DELAY_S")  # fault-injection tests kill the run here
+    if delay:
+        import time
+
+        time.sleep(float(delay))
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, config: Any) -> Any:
+    """Read a checkpoint safely (`weights_only=True`: no code is unpickled) and check it belongs to `config`."""
+    import torch
+
+    from gaterm.engine.chromosome import Chromosome
+    from gaterm.events import EngineState
+
+    try:
+        blob = torch.load(path, weights_only=True)
+        meta = json.loads(blob["meta"])
+    except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is the user's file problem
+        raise GatermError(f"--resume: {path} is not a readable gaterm checkpoint ({type(exc).__name__})") from None
+    if meta.get("config") != config_fingerprint(config):
+        raise GatermError(f"--resume: {path} belongs to a different configuration than {path.parent}/config.toml")
+    return EngineState(
+        next_generation=meta["next_generation"],
+        next_id=meta["next_id"],
+        population=[
+            (i, Chromosome.parse(c), tuple(p) if p else None, _record_from_json(r) if r else None)
+            for i, c, p, r in meta["population"]
+        ],
+        weights={int(k): _pairs(v) for k, v in blob["weights"].items()},
+        rng_state=meta["rng_state"],
+        curves=[tuple(c) for c in meta["curves"]],
+        records=[_record_from_json(r) for r in meta["records"]],
+        best_id=meta["best_id"],
+        best_layers=_pairs(blob["best_layers"]) or None,
+        elapsed_s=meta["elapsed_s"],
+    )
+
+
+def truncate_rows(path: Path, keep_before_generation: int) -> None:
+    """Keep the header and the complete rows of generations before `keep_before_generation` (atomically).
+
+    Rows of the interrupted generation, and a row torn by a kill mid-write, are dropped: they are re-evaluated.
+    """
+    if not path.exists():
+        return
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    if not lines:
+        return
+    kept = [lines[0]]
+    for line in lines[1:]:
+        if not line.endswith("\n"):
+            break  # torn by a kill mid-write
+        try:
+            gen = int(line.split(",", 1)[0])
+        except ValueError:
+            break
+        if gen < keep_before_generation:
+            kept.append(line)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(kept), encoding="utf-8")
+    os.replace(tmp, path)

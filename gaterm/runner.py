@@ -51,6 +51,7 @@ def make_engine(
     workers: int = 1,
     scheduler: Any | None = None,
     data_dir: Path | None = None,
+    resume: Any | None = None,
 ) -> Engine:
     """An engine with the evaluation backend for `workers` processes or a Dask `scheduler` (serial by default).
 
@@ -58,4 +59,4 @@ def make_engine(
     from gaterm.engine.backends import make_backend
 
     backend = make_backend(workers, scheduler, data_dir)
-    return Engine(cfg, dataset, strategy, listeners, should_stop=should_stop, backend=backend)
+    return Engine(cfg, dataset, strategy, listeners, should_stop=should_stop, backend=backend, resume=resume)

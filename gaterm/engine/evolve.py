@@ -32,6 +32,8 @@ from gaterm.engine.fitness import (
 from gaterm.engine.operators import crossover, mutate, select, sort_key
 from gaterm.errors import GatermError, MergeError
 from gaterm.events import (
+    CheckpointReady,
+    EngineState,
     EpochFinished,
     EvaluationFinished,
     EvaluationRecord,
@@ -82,6 +84,7 @@ class Engine:
         listeners: Sequence[Listener] = (),
         should_stop: Callable[[], bool] | None = None,
         backend: EvaluationBackend | None = None,
+        resume: EngineState | None = None,
     ) -> None:
         self.config = config
         self.dataset = dataset
@@ -99,6 +102,8 @@ class Engine:
         self._best_layers: list[LayerWeights] | None = None
         self._t0 = time.perf_counter()
         self.backend: EvaluationBackend = backend or SerialBackend()
+        self._resume = resume
+        self._elapsed_before = resume.elapsed_s if resume is not None else 0.0
         self._curves: list[tuple[float, ...]] = []  # validation curves of finished generations (pruning)
         self._curve_of: dict[int, tuple[float, ...]] = {}
 
@@ -124,7 +129,7 @@ class Engine:
     def _finished(self, stop_reason: str) -> RunFinished:
         return RunFinished(
             stop_reason=stop_reason,
-            total_duration_s=time.perf_counter() - self._t0,
+            total_duration_s=self._elapsed_before + time.perf_counter() - self._t0,
             records=tuple(self._records),
             best=self._best_record,
             best_layers=self._best_layers,
@@ -139,16 +144,18 @@ class Engine:
         rng = np.random.default_rng(cfg.seed)
         self.emit(RunStarted(
             cfg, self.dataset.task, self.dataset.metric_name, self.higher_is_better, self.dataset.sizes(),
-            planned_evaluations(cfg),
+            planned_evaluations(cfg), resumed_from=self._resume.next_generation if self._resume else None,
         ))
-        next_id = 0
-        population: list[Individual] = []
-        for _ in range(ga.population):
-            population.append(Individual(next_id, random_chromosome(rng, self.store)))
-            next_id += 1
+        if self._resume is not None:
+            population, next_id, start_gen = self._restore(self._resume, rng)
+        else:
+            start_gen, next_id, population = 0, 0, []
+            for _ in range(ga.population):
+                population.append(Individual(next_id, random_chromosome(rng, self.store)))
+                next_id += 1
 
         stop_reason = "generations"
-        for gen in range(ga.generations):
+        for gen in range(start_gen, ga.generations):
             pending = [ind for ind in population if ind.record is None]
             self.emit(GenerationStarted(gen, tuple(ind.id for ind in pending)))
             stop_reason = self._run_generation(gen, pending, population, data)
@@ -172,10 +179,37 @@ class Engine:
                 child = mutate(rng, crossover(rng, pa.chromosome, pb.chromosome), self.store, ga.mutation_prob)
                 population.append(Individual(next_id, child, (pa.id, pb.id)))
                 next_id += 1
+            self.emit(CheckpointReady(self._snapshot(gen + 1, next_id, population, rng)))
 
         return stop_reason
 
     # ------------------------------------------------------------------
+    def _snapshot(self, next_gen: int, next_id: int, population: list[Individual], rng) -> EngineState:
+        """Everything needed to continue from the start of generation `next_gen`."""
+        return EngineState(
+            next_generation=next_gen,
+            next_id=next_id,
+            population=[(ind.id, ind.chromosome, ind.parents, ind.record) for ind in population],
+            weights=dict(self._weights),
+            rng_state=rng.bit_generator.state,
+            curves=list(self._curves),
+            records=list(self._records),
+            best_id=self._best_record.id if self._best_record else None,
+            best_layers=self._best_layers,
+            elapsed_s=self._elapsed_before + time.perf_counter() - self._t0,
+        )
+
+    def _restore(self, st: EngineState, rng) -> tuple[list[Individual], int, int]:
+        rng.bit_generator.state = st.rng_state
+        population = [Individual(i, c, p, r) for i, c, p, r in st.population]
+        self._weights = dict(st.weights)
+        self._curves = list(st.curves)
+        self._records = list(st.records)
+        by_id = {r.id: r for r in self._records}
+        self._best_record = by_id.get(st.best_id) if st.best_id is not None else None
+        self._best_layers = st.best_layers
+        return population, st.next_id, st.next_generation
+
     def _run_generation(
         self, gen: int, pending: list[Individual], population: list[Individual], data: DeviceData
     ) -> str:
@@ -200,7 +234,8 @@ class Engine:
             if self.should_stop():
                 reason["why"] = "cancelled"
                 return False
-            if ga.time_budget_s is not None and time.perf_counter() - self._t0 >= ga.time_budget_s:
+            elapsed = self._elapsed_before + time.perf_counter() - self._t0
+            if ga.time_budget_s is not None and elapsed >= ga.time_budget_s:
                 reason["why"] = "time_budget"
                 return False
             return True

@@ -121,11 +121,14 @@ def test_regression_run_on_real_wine_quality(tmp_path, tiny, shared_data):
         (["--mutation-prob", "2"], "ga.mutation_prob: must be between 0 and 1"),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
         (["--dataset", "boston", "--data-dir", "/nonexistent"], "--data-dir: /nonexistent is not a directory"),
-        ([], "the terminal UI is not available"),
+        (["--out", "/etc/hostname/run"], "--out: cannot create /etc/hostname/run"),
+        (["--workers", "x"], "argument --workers: expected an integer"),
+        (["--config", "/etc/hostname"], "/etc/hostname: invalid TOML"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path):
-    argv = args if args == [] else ["--no-ui", *args, "--out", str(tmp_path / "r")]
+    out = [] if "--out" in args else ["--out", str(tmp_path / "r")]
+    argv = args if args == [] else ["--no-ui", *args, *out]
     proc = gaterm(*argv)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
