@@ -16,7 +16,7 @@ from gaterm.errors import PluginError
 from gaterm.merge import MergeStrategy
 
 ENTRY_POINT_GROUP = "gaterm"
-BUILTIN_MODULES = ("gaterm_builtin.datasets", "gaterm_builtin.merges")
+BUILTIN_MODULES = ("gaterm_builtin.datasets", "gaterm_builtin.merges", "gaterm_builtin.merges_extra")
 TASKS = ("classification", "regression")
 
 
