@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -68,12 +69,14 @@ def histogram_columns(
     width: int = 20,
     unit: str = "s",
     marks: str = "#=*+",
+    total_width: int | None = None,
 ) -> list[str]:
     """Several histograms side by side over the same bins, so their shapes compare directly.
 
     `series` is `(label, values)` pairs. The first line names each column with its label, the next two give
-    its count, mean and skewness; then one line per bin: `lo-hi` then, for each series, `count bar`. A `<` after a
-    bar marks the bin that holds that series' mean. Bars of all series share one scale.
+    its count, mean and skewness; then one line per bin: `lo-hi` then, for each series, `count bar`. A `<` after
+    a bar marks the bin that holds that series' mean. Bars of all series share one scale. With `total_width`,
+    `width` is ignored and bars are as long as lines of at most `total_width` characters allow.
     """
     from gaterm.stats import describe_times
 
@@ -87,19 +90,23 @@ def histogram_columns(
     edges = np.histogram_bin_edges(everything, bins=bins, range=(lo, hi))
     counts = [np.histogram(a, bins=edges)[0] for _, a in clean]
     peak = max(max(int(c.max()) for c in counts), 1)
-    label_w = max(len(f"{e:.2f}") for e in edges)
+    step = (hi - lo) / bins
+    dec = 2 if step >= 0.01 else min(4, -int(np.floor(np.log10(step))))  # bins stay distinguishable
+    label_w = max(len(f"{e:.{dec}f}") for e in edges)
     axis_w = 2 * label_w + 1 + len(unit)
+    if total_width is not None:
+        width = max(4, (total_width - axis_w) // len(clean) - 9)
     col_w = 4 + 1 + width + 1  # count, space, bar, mean mark
     stats = [describe_times(a.tolist()) for _, a in clean]
     head = " " * axis_w + "".join(f" | {label[:col_w]:<{col_w}}" for label, _ in clean)
     lines = [head.rstrip()]
     for notes in (
-        [f"n={a.size}  mean {_num(d['mean'])}{unit}" for (_, a), d in zip(clean, stats)],
+        [f"n={a.size}  mean {_num(d['mean'], dec)}{unit}" for (_, a), d in zip(clean, stats)],
         [f"skewness {_num(d['skewness'])}" for d in stats],
     ):
         lines.append((" " * axis_w + "".join(f" | {note[:col_w]:<{col_w}}" for note in notes)).rstrip())
-    for i, (e0, e1) in enumerate(zip(edges[:-1], edges[1:])):
-        row = f"{e0:>{label_w}.2f}-{e1:<{label_w}.2f}{unit}"
+    for i, (e0, e1) in enumerate(pairwise(edges)):
+        row = f"{e0:>{label_w}.{dec}f}-{e1:<{label_w}.{dec}f}{unit}"
         last = i == len(edges) - 2
         for k, ((_, a), c, d) in enumerate(zip(clean, counts, stats)):
             mark_char = marks[k % len(marks)]
@@ -111,22 +118,5 @@ def histogram_columns(
     return lines
 
 
-def bar_chart(items: Sequence[tuple[str, float]], width: int = 40, unit: str = "s", digits: int = 1) -> list[str]:
-    """Horizontal bars, one per `(label, value)`, scaled to the largest value: `label ##### 12.3s`."""
-    if not items:
-        return ["(no data)"]
-    finite = [v for _, v in items if np.isfinite(v)]
-    peak = max(max(finite, default=0.0), 1e-12)
-    label_w = max(len(label) for label, _ in items)
-    lines = []
-    for label, v in items:
-        if not np.isfinite(v):
-            lines.append(f"{label:<{label_w}} {'':<{width}} -")
-            continue
-        bar = "#" * max(round(width * max(v, 0.0) / peak), 1 if v > 0 else 0)
-        lines.append(f"{label:<{label_w}} {bar:<{width}} {v:.{digits}f}{unit}")
-    return lines
-
-
-def _num(v: float) -> str:
-    return f"{v:.2f}" if np.isfinite(v) else "-"
+def _num(v: float, dec: int = 2) -> str:
+    return f"{v:.{dec}f}" if np.isfinite(v) else "-"

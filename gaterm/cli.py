@@ -142,7 +142,7 @@ def prepare_resume(args: argparse.Namespace) -> tuple[RunConfig, Path, Any]:
     from gaterm.results import CHECKPOINT, load_checkpoint, truncate_rows
 
     for name in _RESUME_CONFLICTS:
-        if getattr(args, name, None) not in (None, False):
+        if getattr(args, name, None) is not None:
             flag = "--" + name.replace("_", "-")
             raise GatermError(f"--resume continues a run with its own config.toml; it cannot be combined with {flag}")
     run_dir = Path(args.resume)

@@ -7,7 +7,9 @@ import dataclasses
 import json
 import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,11 +54,13 @@ class ArmRun:
     control_time_s: float
     best_metric: float
     run_dir: str
+    workers: int = 1
 
     @property
     def duration_without_control(self) -> float:
-        """The run's wall time less the paired-control trainings, which the arm itself would not do."""
-        return self.total_duration_s - self.control_time_s
+        """The run's wall time less the paired-control trainings, which the arm itself would not do (with N
+        workers the controls ran N at a time, so their summed time is divided by N: an estimate)."""
+        return self.total_duration_s - self.control_time_s / max(1, self.workers)
 
     @property
     def target_generation(self) -> int | None:
@@ -109,6 +113,7 @@ def run_comparison(
     plugins: Any | None = None,
     workers: int = 1,
     scheduler: str | None = None,
+    should_stop: Any | None = None,
 ) -> Comparison:
     """Run every (data set, seed, arm) in turn, basic first then each strategy, writing run directories."""
     from gaterm.results import RunWriter
@@ -122,8 +127,11 @@ def run_comparison(
     comp = Comparison(base, list(datasets), list(seeds), list(strategies))
     n_arms = len(datasets) * len(seeds) * (1 + len(strategies))
     done = 0
+    stop = should_stop or (lambda: False)
     for name in datasets:
         for seed in seeds:
+            if stop():
+                break
             cfg_seed = dataclasses.replace(base, dataset=name, seed=seed)
             dataset = first[name] if seed == seeds[0] else load_dataset(ps, specs[name], cfg_seed, data_dir)
             for strategy in [None, *strategies]:
@@ -131,12 +139,19 @@ def run_comparison(
                 run_dir = out / name / f"seed-{seed}" / arm_name(strategy)
                 writer = RunWriter(run_dir, extra={"data_dir": str(data_dir) if data_dir else None,
                                                    "compare_arm": arm_name(strategy)})
+                if stop():
+                    break
                 result: RunFinished = make_engine(
                     cfg, dataset, merges.get(strategy or ""), [writer], workers=workers, scheduler=scheduler,
-                    data_dir=data_dir,
+                    data_dir=data_dir, should_stop=stop,
                 ).run()
+                if result.stop_reason == "cancelled":
+                    if console is not None:
+                        console.print(f"{name} seed {seed} {arm_name(strategy)}: cancelled; left out of the report")
+                    break
                 done += 1
                 run = _arm_run(name, seed, strategy, dataset, result, run_dir)
+                run.workers = 1 if scheduler is not None else workers
                 comp.runs.append(run)
                 if console is not None:
                     d = describe_times([r.training_time for r in run.records])
@@ -247,25 +262,27 @@ def _compare(basic: Sequence[ArmRun], merge: Sequence[ArmRun], patience: int) ->
 
 
 def _paired(merge: Sequence[ArmRun], patience: int) -> dict[str, Any] | None:
-    pairs = [r for run in merge for r in run.records if r.control_n_epochs is not None]
+    # pairs where both trainings completed normally (a diverged, pruned or failed side would bias the ratios)
+    pairs = [r for run in merge for r in run.records
+             if r.control_n_epochs is not None and r.status == "ok" and r.control_status == "ok"]
     if not pairs:
         return None
     e_m = [float(r.n_epochs) for r in pairs]
     e_f = [float(r.control_n_epochs) for r in pairs]  # type: ignore[arg-type]
     t_m = [r.training_time for r in pairs]
     t_f = [float(r.control_time) for r in pairs]  # type: ignore[arg-type]
-    ok = [r for r in pairs if math.isfinite(r.metric) and r.control_metric is not None
-          and math.isfinite(r.control_metric)]
-    met_m = [r.metric for r in ok]
-    met_f = [float(r.control_metric) for r in ok]  # type: ignore[arg-type]
+    met_m = [r.metric for r in pairs]
+    met_f = [float(r.control_metric) for r in pairs]  # type: ignore[arg-type]
     e_ratio, e_lo, e_hi = paired_ratio_ci(e_m, e_f)
     t_ratio, t_lo, t_hi = paired_ratio_ci(t_m, t_f)
     mean_fresh_epochs = float(np.mean(e_f))
     floor = min(1.0, (patience + 1) / mean_fresh_epochs) if mean_fresh_epochs > 0 else math.nan
     share = (1 - e_ratio) / (1 - floor) if floor < 1 else math.nan
     diff = [a - b for a, b in zip(met_m, met_f)]
+    excluded = sum(1 for run in merge for r in run.records if r.control_n_epochs is not None) - len(pairs)
     return {
         "pairs": len(pairs),
+        "pairs_excluded": excluded,
         "epochs_ratio": e_ratio, "epochs_ratio_ci": [e_lo, e_hi], "epochs_wilcoxon_p": wilcoxon_p(e_m, e_f),
         "time_ratio": t_ratio, "time_ratio_ci": [t_lo, t_hi], "time_wilcoxon_p": wilcoxon_p(t_m, t_f),
         "mean_epochs_merged": float(np.mean(e_m)), "mean_epochs_fresh": mean_fresh_epochs,
@@ -301,18 +318,18 @@ def render_report(comp: Comparison, a: dict[str, Any]) -> str:
     lines = [
         f"# gaterm compare: {', '.join(comp.datasets)}",
         "",
-        f"Seeds {', '.join(map(str, comp.seeds))}; arms: basic (merge off) and "
+        (f"Seeds {', '.join(map(str, comp.seeds))}; arms: basic (merge off) and "
         f"{', '.join('merge with `' + s + '`' for s in comp.strategies)}. Each seed's arms share the config, the "
         f"data split and generation 0 (same genes, same initial weights). Population {base.ga.population}, "
         f"survivors {base.ga.survivors}, generations {base.ga.generations}, mutation {base.ga.mutation_prob}, "
         f"early stopping: patience {base.training.patience}, min_delta {base.training.min_delta}, "
         f"max {base.training.max_epochs} epochs. Paired control: "
-        f"{'on' if base.ga.paired_control else 'off'}. Generated {datetime.now().isoformat(timespec='seconds')}.",
+        f"{'on' if base.ga.paired_control else 'off'}. Generated {datetime.now().isoformat(timespec='seconds')}."),
         "",
-        "Fitness time = wall seconds of training + test of one evaluation. Ratios are merge / basic (below 1: "
+        ("Fitness time = wall seconds of training + test of one evaluation. Ratios are merge / basic (below 1: "
         "merge is faster). CIs are 95% percentile bootstraps over evaluations (pooled over seeds); p-values are "
         "two-sided. Results are each run's best test metric; their difference is merge - basic per seed, with a "
-        "t interval across seeds.",
+        "t interval across seeds."),
     ]
     for name in comp.datasets:
         ds = a["results"].get(name)
@@ -354,16 +371,17 @@ def render_report(comp: Comparison, a: dict[str, Any]) -> str:
             for x in arms) + " |")
         lines.append(f"| best {metric} per seed | " + " | ".join(
             ", ".join(_f(v, ".4f") for v in ds["arms"][x]["best_metric_per_seed"].values()) for x in arms) + " |")
-        lines.append(f"| result difference merge - basic [95% CI across seeds] | - | " + " | ".join(
+        lines.append("| result difference merge - basic [95% CI across seeds] | - | " + " | ".join(
             _ci(ds["comparisons"][x]["result_diff"]["mean"], ds["comparisons"][x]["result_diff"]["ci"], ".4f")
             for x in arms[1:]) + " |")
 
         paired = {x: ds["comparisons"][x]["paired"] for x in arms[1:] if ds["comparisons"][x]["paired"]}
         if paired:
-            lines += ["", "### Paired control: each merged child also trained from fresh init (same seed and data "
-                      "order)", "", "| | " + " | ".join(paired) + " |", "|---" * (len(paired) + 1) + "|"]
+            lines += ["", ("### Paired control: each merged child also trained from fresh init (same seed and data "
+                      "order)"), "", "| | " + " | ".join(paired) + " |", "|---" * (len(paired) + 1) + "|"]
             rows = (
-                ("pairs", lambda p: str(p["pairs"])),
+                ("pairs (both ok; excluded: diverged, pruned or failed)",
+                 lambda p: f"{p['pairs']} (excluded {p['pairs_excluded']})"),
                 ("epochs ratio merged/fresh [95% CI]", lambda p: _ci(p["epochs_ratio"], p["epochs_ratio_ci"])),
                 ("Wilcoxon p (epochs)", lambda p: _p(p["epochs_wilcoxon_p"])),
                 ("time ratio merged/fresh [95% CI]", lambda p: _ci(p["time_ratio"], p["time_ratio_ci"])),
@@ -385,8 +403,8 @@ def render_report(comp: Comparison, a: dict[str, Any]) -> str:
             tm = _times(_subset([r for r in runs if r.arm == arm_name(s)], 0))
             db, dm = describe_times(tb), describe_times(tm)
             lines += [
-                f"Fitness-time histogram, basic (mean {_f(db['mean'])}s, skew {_f(db['skewness'], '.2f')}) vs "
-                f"{arm_name(s)} (mean {_f(dm['mean'])}s, skew {_f(dm['skewness'], '.2f')}):", "", "```",
+                (f"Fitness-time histogram, basic (mean {_f(db['mean'])}s, skew {_f(db['skewness'], '.2f')}) vs "
+                f"{arm_name(s)} (mean {_f(dm['mean'])}s, skew {_f(dm['skewness'], '.2f')}):"), "", "```",
                 *histogram_pair(tb, tm, (BASIC, arm_name(s)), bins=12), "```", "",
             ]
         lines += ["Total duration per run (s, paired-control trainings excluded):", "", "```"]
@@ -440,6 +458,7 @@ def run_compare_cli(args: argparse.Namespace) -> int:
 
     from gaterm.cli import config_from_args
     from gaterm.datasets import data_dir_from
+    from gaterm.results import check_writable
     from gaterm.runner import open_plugins
 
     datasets = split_names(args.datasets, "datasets")
@@ -450,8 +469,9 @@ def run_compare_cli(args: argparse.Namespace) -> int:
     base = config_from_args(args)
     data_dir = data_dir_from(args.data_dir)
     out = args.out or Path("runs") / f"compare-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    if out.exists() and any(out.iterdir()):
-        raise GatermError(f"--out: {out} exists and is not empty; choose a new directory")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise GatermError(f"--out: {out} exists and is not an empty directory; choose a new one")
+    check_writable(out)
     console = Console(quiet=args.quiet)
     ps = open_plugins(console)
     for name in datasets:
@@ -460,10 +480,24 @@ def run_compare_cli(args: argparse.Namespace) -> int:
         ps.merge_strategy(name)
     console.print(f"comparison directory: {out}", highlight=False)
     out.mkdir(parents=True, exist_ok=True)
-    comp = run_comparison(base, datasets, seeds, strategies, data_dir, out, console, plugins=ps,
-                          workers=args.workers, scheduler=args.scheduler)
+    stop = threading.Event()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        console.print("stopping: the report will cover the arms finished so far (Ctrl-C again to abort)")
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        comp = run_comparison(base, datasets, seeds, strategies, data_dir, out, console, plugins=ps,
+                              workers=args.workers, scheduler=args.scheduler, should_stop=stop.is_set)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     a, report = write_outputs(comp, out)
     console.print(report, markup=False, highlight=False, soft_wrap=True)
     for line in key_figures(comp, a):
         print(line)
+    if stop.is_set():
+        return 130
     return 0

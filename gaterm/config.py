@@ -115,7 +115,7 @@ class RunConfig:
         ga, tr, g = self.ga, self.training, self.genes
         _check(self.seed >= 0, "seed", "must be >= 0")
         _check(ga.population >= 2, "ga.population", "must be at least 2")
-        _check(ga.survivors >= 1, "ga.survivors", "must be at least 1")
+        _check(ga.survivors >= 2, "ga.survivors", "must be at least 2 (children have two distinct parents)")
         _check(
             ga.survivors < ga.population,
             "ga.survivors",

@@ -157,12 +157,22 @@ def _split_indices(n: int, fractions: tuple[float, ...], rng: np.random.Generato
     return out
 
 
+def _targets(spec: DatasetSpec, y: object, name: str) -> np.ndarray:
+    """Targets as a 1-D array: a column (n, 1) is flattened; anything else 2-D is an error, not a broadcast."""
+    a = np.asarray(y)
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1:
+        raise DataError(f"{spec.name}: loader returned {name} of shape {a.shape}; targets must be one value per row")
+    return a
+
+
 def prepare(
     spec: DatasetSpec, raw: RawData, seed: int, val_fraction: float, test_fraction: float
 ) -> Dataset:
     """Split `raw` deterministically by `seed`, standardize with training statistics only, cast for torch."""
     x = np.asarray(raw.x, dtype=np.float64).reshape(len(raw.x), -1)
-    y = np.asarray(raw.y)
+    y = _targets(spec, raw.y, "y")
     if len(x) != len(y):
         raise DataError(f"{spec.name}: loader returned {len(x)} feature rows but {len(y)} targets")
     rng = np.random.default_rng([seed, 0xDA7A])
@@ -170,7 +180,7 @@ def prepare(
         if raw.y_test is None:
             raise DataError(f"{spec.name}: loader returned x_test without y_test")
         x_test = np.asarray(raw.x_test, dtype=np.float64).reshape(len(raw.x_test), -1)
-        y_test = np.asarray(raw.y_test)
+        y_test = _targets(spec, raw.y_test, "y_test")
         if len(x_test) != len(y_test):
             raise DataError(
                 f"{spec.name}: loader returned {len(x_test)} test feature rows but {len(y_test)} test targets"

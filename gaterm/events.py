@@ -34,6 +34,7 @@ class EvaluationRecord:
     control_val_loss: float | None = None
     control_n_epochs: int | None = None
     control_time: float | None = None
+    control_status: str | None = None
 
     @property
     def genes(self) -> str:

@@ -134,7 +134,12 @@ def _call_hook(pm: pluggy.PluginManager, hook_name: str, registry: _Registry, ps
         registry._current = impl.plugin_name
         before = dict(registry.items)
         try:
-            impl.function(registry)
+            returned = impl.function(registry)
+            if returned is not None:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: {hook_name} returned {type(returned).__name__}; "
+                    f"hooks register with register.add(...) and return nothing"
+                )
         except PluginError as exc:
             ps.errors.append(str(exc))
             _rollback(registry, before)

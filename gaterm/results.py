@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -28,7 +29,7 @@ from gaterm.stats import describe_times
 EVAL_COLUMNS = (
     "generation", "id", "parent_a", "parent_b", "merged", "metric", "val_loss", "n_epochs", "best_epoch",
     "training_time", "merge_time", "status", "seed", "genes",
-    "control_metric", "control_val_loss", "control_n_epochs", "control_time",
+    "control_metric", "control_val_loss", "control_n_epochs", "control_time", "control_status",
 )
 GEN_COLUMNS = (
     "generation", "evaluations", "best_metric", "mean_metric", "mean_fitness_time", "best_so_far_id",
@@ -52,11 +53,17 @@ def check_run_dir(path: Path) -> None:
         raise GatermError(f"--out: {path} exists and is not a directory")
     if path.is_dir() and any((path / f).exists() for f in ("evaluations.csv", "summary.json", "config.toml")):
         raise GatermError(f"--out: {path} already holds a run; choose a new directory (or --resume it)")
+    check_writable(path)
+
+
+def check_writable(path: Path, flag: str = "--out") -> None:
+    """Fail before any work if `path` could not be created (its nearest existing ancestor must be a writable
+    directory)."""
     parent = path
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise GatermError(f"--out: cannot create {path}: {parent} is not writable")
+        raise GatermError(f"{flag}: cannot create {path}: {parent} is not writable")
 
 
 def _fmt(v: Any) -> Any:
@@ -104,7 +111,9 @@ class RunWriter:
         self._started = ev
         self.path.mkdir(parents=True, exist_ok=True)
         if not self.resume:
-            ev.config.save(self.path / "config.toml")
+            tmp = self.path / "config.toml.tmp"
+            ev.config.save(tmp)
+            os.replace(tmp, self.path / "config.toml")
         self._evals = self._open("evaluations.csv", EVAL_COLUMNS)
         self._gens = self._open("generations.csv", GEN_COLUMNS)
 
@@ -130,7 +139,7 @@ class RunWriter:
                 f.close()
         st = self._started
         assert st is not None
-        times = [r.training_time for r in ev.records]
+        times = [r.training_time for r in ev.records if not r.status.startswith("error")]
         d = describe_times(times)
         summary: dict[str, Any] = {
             "dataset": st.config.dataset,
@@ -150,7 +159,9 @@ class RunWriter:
             "fitness_time_median_s": _json_num(d["median"]),
             "fitness_time_skewness": _json_num(d["skewness"]),
             "mean_epochs": (sum(r.n_epochs for r in ev.records) / len(ev.records)) if ev.records else None,
-            "diverged": sum(r.status != "ok" for r in ev.records),
+            "diverged": sum(r.status == "diverged" for r in ev.records),
+            "pruned": sum(r.status == "pruned" for r in ev.records),
+            "errors": sum(r.status.startswith("error") for r in ev.records),
             "merged_children": sum(r.merged for r in ev.records),
             "paired_control": st.config.ga.paired_control,
             "control_time_total_s": float(sum(r.control_time or 0.0 for r in ev.records)),
@@ -276,48 +287,63 @@ def load_checkpoint(path: Path, config: Any) -> Any:
     try:
         blob = torch.load(path, weights_only=True)
         meta = json.loads(blob["meta"])
+        fmt = meta.get("format")
     except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is the user's file problem
         raise GatermError(f"--resume: {path} is not a readable gaterm checkpoint ({type(exc).__name__})") from None
+    if fmt != 1:
+        raise GatermError(f"--resume: {path} has checkpoint format {fmt!r}; this gaterm reads format 1")
     if meta.get("config") != config_fingerprint(config):
         raise GatermError(f"--resume: {path} belongs to a different configuration than {path.parent}/config.toml")
-    return EngineState(
-        next_generation=meta["next_generation"],
-        next_id=meta["next_id"],
-        population=[
-            (i, Chromosome.parse(c), tuple(p) if p else None, _record_from_json(r) if r else None)
-            for i, c, p, r in meta["population"]
-        ],
-        weights={int(k): _pairs(v) for k, v in blob["weights"].items()},
-        rng_state=meta["rng_state"],
-        curves=[tuple(c) for c in meta["curves"]],
-        records=[_record_from_json(r) for r in meta["records"]],
-        best_id=meta["best_id"],
-        best_layers=_pairs(blob["best_layers"]) or None,
-        elapsed_s=meta["elapsed_s"],
-    )
+    try:
+        return EngineState(
+            next_generation=meta["next_generation"],
+            next_id=meta["next_id"],
+            population=[
+                (i, Chromosome.parse(c), tuple(p) if p else None, _record_from_json(r) if r else None)
+                for i, c, p, r in meta["population"]
+            ],
+            weights={int(k): _pairs(v) for k, v in blob["weights"].items()},
+            rng_state=meta["rng_state"],
+            curves=[tuple(c) for c in meta["curves"]],
+            records=[_record_from_json(r) for r in meta["records"]],
+            best_id=meta["best_id"],
+            best_layers=_pairs(blob["best_layers"]) or None,
+            elapsed_s=meta["elapsed_s"],
+        )
+    except (KeyError, TypeError, ValueError, GatermError) as exc:
+        raise GatermError(f"--resume: {path} is damaged or from another gaterm version ({type(exc).__name__})") from None
 
 
 def truncate_rows(path: Path, keep_before_generation: int) -> None:
     """Keep the header and the complete rows of generations before `keep_before_generation` (atomically).
 
-    Rows of the interrupted generation, and a row torn by a kill mid-write, are dropped: they are re-evaluated.
+    Rows of the interrupted generation, and a row torn by a kill mid-write (only ever the last one), are
+    dropped: they are re-evaluated.
     """
     if not path.exists():
         return
     text = path.read_text(encoding="utf-8")
-    lines = text.splitlines(keepends=True)
-    if not lines:
+    if not text:
         return
-    kept = [lines[0]]
-    for line in lines[1:]:
-        if not line.endswith("\n"):
+    records = list(csv.reader(io.StringIO(text)))
+    header, body = records[0], records[1:]
+    complete = text.endswith("\n")
+    kept = []
+    for i, row in enumerate(body):
+        if i == len(body) - 1 and not complete:
             break  # torn by a kill mid-write
+        if len(row) != len(header):
+            break
         try:
-            gen = int(line.split(",", 1)[0])
+            gen = int(row[0])
         except ValueError:
             break
         if gen < keep_before_generation:
-            kept.append(line)
+            kept.append(row)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(kept)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(kept), encoding="utf-8")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
     os.replace(tmp, path)

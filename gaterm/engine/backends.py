@@ -8,8 +8,10 @@ measured where the training runs.
 from __future__ import annotations
 
 import math
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -61,25 +63,36 @@ class EvaluationBackend(Protocol):
     def close(self) -> None: ...
 
 
+def _error_result(data: DeviceData, exc: BaseException) -> FitnessResult:
+    last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {Path(last.filename).name}:{last.lineno}" if last else ""
+    message = " ".join(f"{type(exc).__name__}: {exc}{where}".split())  # one line: it goes into a CSV cell
+    worst = 0.0 if data.dataset.task == "classification" else math.inf
+    return FitnessResult(worst, math.inf, 0, 0, 0.0, f"error: {message}", [])
+
+
 def run_task(
     task: EvalTask, data: DeviceData, training: TrainingConfig,
     on_epoch: Callable[[int, float], None] | None = None, should_stop: Callable[[], bool] | None = None,
 ) -> EvalOutcome:
-    """Run one task where the data lives. A bug inside one evaluation is recorded, not fatal."""
+    """Run one task where the data lives. A bug inside one evaluation is recorded, not fatal; the paired
+    control (same seed, fresh init, same pruning) has its own guard so it never changes the GA's result."""
     try:
         result = evaluate(task.chromosome, data, training, task.seed, task.init_layers, on_epoch=on_epoch,
                           should_stop=should_stop, prune_medians=task.prune_medians, prune_warmup=task.prune_warmup)
-        control = None
-        if task.control:
-            control = evaluate(task.chromosome, data, training, task.seed, None, should_stop=should_stop)
     except (Cancelled, GatermError):
         raise
     except Exception as exc:  # noqa: BLE001 - one evaluation's failure must not end the run
-        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" at {Path(last.filename).name}:{last.lineno}" if last else ""
-        worst = 0.0 if data.dataset.task == "classification" else math.inf
-        result = FitnessResult(worst, math.inf, 0, 0, 0.0, f"error: {type(exc).__name__}: {exc}{where}", [])
-        control = None
+        return EvalOutcome(task, _error_result(data, exc), None)
+    control = None
+    if task.control:
+        try:
+            control = evaluate(task.chromosome, data, training, task.seed, None, should_stop=should_stop,
+                               prune_medians=task.prune_medians, prune_warmup=task.prune_warmup)
+        except (Cancelled, GatermError):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            control = _error_result(data, exc)
     return EvalOutcome(task, result, control)
 
 
@@ -110,7 +123,7 @@ _WORKER: dict[str, Any] = {}
 
 
 def effective_threads(configured: int) -> int:
-    """Torch threads per evaluation: the configured number, else 1.
+    """Torch threads per evaluation: the configured number, else 1 (so N workers use N cores).
 
     One thread is the default everywhere so that results are bit-identical whatever the backend or worker
     count (a different thread count changes float summation order); use --workers to use more cores, which
@@ -119,19 +132,30 @@ def effective_threads(configured: int) -> int:
     return configured if configured > 0 else 1
 
 
-def worker_init(config: dict[str, Any], data_dir: str | None, threads: int, stop_event: Any) -> None:
-    """Load the data set once per worker process, by plugin name, exactly as the main process did."""
+def _load_worker_data(config: dict[str, Any], data_dir: str | None) -> DeviceData:
     from gaterm.config import config_from_dict
     from gaterm.plugins import load_plugins
     from gaterm.runner import load_dataset
 
-    torch.set_num_threads(threads)
     cfg = config_from_dict(config)
     ps = load_plugins()
     ds = load_dataset(ps, ps.dataset(cfg.dataset), cfg, Path(data_dir) if data_dir else None)
     data = DeviceData(ds, cfg.training.device)
-    warm_up(data, cfg.genes.optimizer, cfg.genes.loss or ["cross_entropy" if ds.task == "classification" else "mae"])
-    _WORKER.update(data=data, training=cfg.training, stop=stop_event)
+    genes = cfg.genes.resolve_for_task(ds.task)
+    warm_up(data, genes.optimizer, genes.loss)
+    return data
+
+
+def worker_init(config: dict[str, Any], data_dir: str | None, threads: int, stop_event: Any) -> None:
+    """Load the data set once per worker process, by plugin name, exactly as the main process did."""
+    import signal
+
+    from gaterm.config import config_from_dict
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle (it sets stop_event)
+    torch.set_num_threads(threads)
+    _WORKER.update(data=_load_worker_data(config, data_dir), training=config_from_dict(config).training,
+                   stop=stop_event)
 
 
 def worker_run(task: EvalTask) -> EvalOutcome:
@@ -180,7 +204,7 @@ def _outcome_from_wire(out: EvalOutcome) -> EvalOutcome:
 class ProcessPoolBackend:
     """Evaluates up to `workers` individuals at once in worker processes, each holding the data set.
 
-    Torch threads per worker are set so that the workers together do not oversubscribe the cores.
+    Each worker uses `training.threads` torch threads (1 by default), so N workers keep N cores busy.
     """
 
     def __init__(self, workers: int, data_dir: Path | None) -> None:
@@ -225,6 +249,10 @@ class ProcessPoolBackend:
                     except TimeoutError:
                         if should_stop():
                             self._stop.set()  # workers poll it between epochs
+                    except BrokenExecutor as exc:
+                        raise GatermError(
+                            f"a worker process died ({exc}); the run can be continued with --resume"
+                        ) from None
                 del futures[i]
                 yield _outcome_from_wire(out)
         finally:
@@ -240,33 +268,52 @@ class ProcessPoolBackend:
 
 
 def median_curve(curves: Sequence[Sequence[float]]) -> list[float]:
-    """Per-epoch median validation loss over earlier evaluations (the rule of Optuna's median pruner)."""
+    """Per epoch k, the median over earlier completed evaluations of their best validation loss up to epoch k
+    (Optuna's median pruner compares a trial's best value so far with this)."""
     if not curves:
         return []
-    longest = max(len(c) for c in curves)
+    best = [np.minimum.accumulate(np.asarray(c, dtype=float)) for c in curves if len(c)]
+    longest = max((len(c) for c in best), default=0)
     out = []
     for k in range(longest):
-        vals = [c[k] for c in curves if len(c) > k and math.isfinite(c[k])]
+        vals = [float(c[k]) for c in best if len(c) > k and math.isfinite(c[k])]
         out.append(float(np.median(vals)) if vals else math.inf)
     return out
 
 
 # ----- Dask distributed -------------------------------------------------------------------------------------
 _DASK_CACHE: dict[str, Any] = {}
+_DASK_LOCK = threading.Lock()
+
+
+def _data_key(config: dict[str, Any], data_dir: str | None) -> str:
+    """What determines the loaded data set (not the GA settings, so every arm and strategy shares it)."""
+    import json
+
+    tr = config.get("training", {})
+    fields = [config.get("dataset"), config.get("seed"), tr.get("val_fraction"), tr.get("test_fraction"),
+              tr.get("device"), data_dir]
+    return json.dumps(fields)
 
 
 def dask_run(task: EvalTask, config: dict[str, Any], data_dir: str | None) -> EvalOutcome:
-    """Runs on a Dask worker: the data set is loaded once per worker process (cached by config), by plugin name."""
-    import json
+    """Runs on a Dask worker: the data set is loaded once per worker process (cached), by plugin name."""
+    from gaterm.config import config_from_dict
 
-    key = json.dumps([config, data_dir], sort_keys=True)
-    if _DASK_CACHE.get("key") != key:
-        threads = effective_threads(int(config.get("training", {}).get("threads", 0)))
-        worker_init(config, data_dir, threads, None)
-        _DASK_CACHE.clear()
-        _DASK_CACHE.update(key=key, data=_WORKER["data"], training=_WORKER["training"])
-    _WORKER.update(data=_DASK_CACHE["data"], training=_DASK_CACHE["training"], stop=None)
-    return worker_run(task)
+    key = _data_key(config, data_dir)
+    with _DASK_LOCK:  # a Dask worker may run several tasks as threads of one process
+        data = _DASK_CACHE.get(key)
+        if data is None:
+            torch.set_num_threads(effective_threads(int(config.get("training", {}).get("threads", 0))))
+            data = _DASK_CACHE[key] = _load_worker_data(config, data_dir)
+    training = config_from_dict(config).training
+    init = None
+    if task.init_layers is not None:
+        init = [(torch.as_tensor(w), torch.as_tensor(b)) for w, b in task.init_layers]
+    task = EvalTask(task.id, task.generation, task.chromosome, task.seed, init, task.control,
+                    task.prune_medians, task.prune_warmup)
+    out = run_task(task, data, training)
+    return EvalOutcome(task, _result_to_wire(out.result), _result_to_wire(out.control))  # type: ignore[arg-type]
 
 
 class DaskBackend:

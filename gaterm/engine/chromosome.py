@@ -31,7 +31,7 @@ class Chromosome:
     def encode(self) -> str:
         """A readable, parseable one-line form, e.g. `adam lr=0.001 bs=32 loss=mse | 120 relu, 40 tanh`."""
         layers = ", ".join(f"{lg.neurons} {lg.activation}" for lg in self.layers)
-        return f"{self.optimizer} lr={self.learning_rate:g} bs={self.batch_size} loss={self.loss} | {layers}"
+        return f"{self.optimizer} lr={self.learning_rate!r} bs={self.batch_size} loss={self.loss} | {layers}"
 
     @classmethod
     def parse(cls, text: str) -> Chromosome:

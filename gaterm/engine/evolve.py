@@ -58,6 +58,13 @@ class Individual:
     record: EvaluationRecord | None = None
 
 
+def by_status(population: list[Individual], ind_id: int) -> str | None:
+    for ind in population:
+        if ind.id == ind_id:
+            return ind.record.status if ind.record else None
+    return None
+
+
 def planned_evaluations(cfg: RunConfig) -> int:
     ga = cfg.ga
     return ga.population + (ga.generations - 1) * (ga.population - ga.survivors)
@@ -120,6 +127,9 @@ class Engine:
         except GatermError as exc:
             self.emit(self._finished(f"error: {exc}"))
             raise
+        except BaseException as exc:  # a bug or an interrupt: still leave a complete summary, then re-raise
+            self.emit(self._finished(f"error: {type(exc).__name__}: {exc}"))
+            raise
         finally:
             self.backend.close()
         finished = self._finished(stop_reason)
@@ -165,7 +175,8 @@ class Engine:
                 self.emit(GenerationFinished(self._summarize(gen, population, keep)))
             if stop_reason != "generations" or gen == ga.generations - 1:
                 break
-            self._curves += [self._curve_of[i] for i in (ind.id for ind in pending) if i in self._curve_of]
+            self._curves += [self._curve_of[i] for i in (ind.id for ind in pending)
+                             if i in self._curve_of and by_status(population, i) == "ok"]
             population = [ind for ind in population if ind.id in keep]
             population.sort(key=lambda ind: ind.id)
             self._weights = {i: w for i, w in self._weights.items() if i in keep}
@@ -282,6 +293,7 @@ class Engine:
             control_val_loss=control.val_loss if control else None,
             control_n_epochs=control.n_epochs if control else None,
             control_time=control.fitness_time if control else None,
+            control_status=control.status if control else None,
         )
         ind.record = rec
         if res.status in ("ok", "pruned"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -120,10 +121,15 @@ def evaluation_seed(run_seed: int, individual_id: int) -> int:
     return int(np.random.SeedSequence([run_seed, individual_id]).generate_state(1)[0])
 
 
+_INIT_LOCK = threading.Lock()
+
+
 def init_model(c: Chromosome, data: DeviceData, seed: int) -> nn.Sequential:
-    """A freshly initialised model for `c`, deterministic in `seed`."""
-    torch.manual_seed(seed)
-    return build_model(c, data.dataset.n_features, data.dataset.n_outputs)
+    """A freshly initialised model for `c`, deterministic in `seed` (even with several evaluations running as
+    threads of one process, as on a Dask worker: seeding and building happen under one lock)."""
+    with _INIT_LOCK:
+        torch.manual_seed(seed)
+        return build_model(c, data.dataset.n_features, data.dataset.n_outputs)
 
 
 def evaluate(
@@ -141,10 +147,10 @@ def evaluate(
 
     Early stopping watches the validation loss: an epoch improves when it beats the best so far by more than
     `min_delta`; after `patience` epochs without improvement training stops and the best weights are restored.
-    A non-finite loss ends training at once with the worst metric. With `prune_medians` (the per-epoch median
-    validation loss of earlier evaluations), training also stops after epoch k > `prune_warmup` when its
-    validation loss is worse than that median, the rule of Optuna's median pruner; the best weights so far are
-    scored as usual and the status is "pruned".
+    A non-finite loss ends training at once with the worst metric. With `prune_medians` (per epoch, the median
+    over earlier completed evaluations of their best validation loss up to that epoch), training also stops
+    after epoch k > `prune_warmup` when its own best validation loss so far is worse than that median, the rule
+    of Optuna's median pruner; the best weights so far are scored as usual and the status is "pruned".
     """
     model = init_model(c, data, seed)
     if init_layers is not None:
@@ -189,7 +195,7 @@ def evaluate(
             if wait >= cfg.patience:
                 break
         if prune_medians is not None and epoch > prune_warmup and epoch <= len(prune_medians) \
-                and val_loss > prune_medians[epoch - 1]:
+                and min(curve) > prune_medians[epoch - 1]:
             status = "pruned"
             break
     if status in ("ok", "pruned") and best_state is not None:

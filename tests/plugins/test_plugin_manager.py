@@ -203,3 +203,15 @@ def test_the_readme_example_plugin_works_as_documented(site):
     assert ds.n_features == 2 and ds.n_outputs == 2
     result = make_engine(cfg, ds, ps.merge_strategy("better-parent"), []).run()
     assert any(r.merged for r in result.records) and result.best.metric > 0.6
+
+
+def test_a_hook_that_returns_instead_of_registering_is_named():
+    class Returns:
+        __name__ = "returner"
+
+        @hookimpl
+        def gaterm_register_datasets(self, register):
+            return [DatasetSpec("r", "regression", "", lambda c: None)]
+
+    ps = load_plugins(extra=[Returns()], entry_points=False)
+    assert any("returner" in e and "returned list" in e for e in ps.errors)

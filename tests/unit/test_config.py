@@ -39,7 +39,7 @@ def test_toml_round_trip(tmp_path):
 )
 def test_any_valid_config_round_trips(tmp_path_factory, population, mutation, neurons, seed):
     cfg = RunConfig(seed=seed)
-    cfg.ga.population, cfg.ga.survivors, cfg.ga.mutation_prob = population, 1, mutation
+    cfg.ga.population, cfg.ga.survivors, cfg.ga.mutation_prob = max(population, 3), 2, mutation
     cfg.genes.neurons = neurons
     cfg.validate()
     path = tmp_path_factory.mktemp("c") / "c.toml"
@@ -100,3 +100,10 @@ def test_malformed_toml_names_the_file(tmp_path):
         load_config(path)
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_one_survivor_is_rejected():
+    cfg = RunConfig()
+    cfg.ga.survivors = 1
+    with pytest.raises(ConfigError, match="ga.survivors: must be at least 2"):
+        cfg.validate()

@@ -387,3 +387,11 @@ def test_cache_fixture_isolates_the_download_cache(cache):
     """Guard for the suite itself: downloads in these tests never touch the user's real cache."""
     assert gaterm.datasets.cache_dir() == cache
     assert Path(cache).name == "cache"
+
+
+def test_column_targets_are_flattened_and_matrices_rejected():
+    x = np.random.default_rng(0).normal(size=(50, 3))
+    ds = prepare(spec("regression"), RawData(x, x[:, :1]), 0, 0.2, 0.2)
+    assert ds.y_train.ndim == 1
+    with pytest.raises(DataError, match="targets must be one value per row"):
+        prepare(spec("regression"), RawData(x, x[:, :2]), 0, 0.2, 0.2)

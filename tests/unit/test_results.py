@@ -1,0 +1,53 @@
+"""The run directory's durability helpers: row truncation on resume, checkpoint round trip."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import torch
+
+from gaterm.config import RunConfig
+from gaterm.engine.chromosome import Chromosome, LayerGene
+from gaterm.events import EngineState, EvaluationRecord
+from gaterm.results import load_checkpoint, save_checkpoint, truncate_rows
+
+
+def test_truncate_keeps_complete_rows_of_finished_generations_even_with_multiline_cells(tmp_path):
+    path = tmp_path / "evaluations.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["generation", "id", "status"])
+        w.writerow([0, 0, "ok"])
+        w.writerow([0, 1, "error: ValueError: two\nlines"])
+        w.writerow([0, 2, "ok"])
+        w.writerow([1, 3, "ok"])
+    with open(path, "a") as f:
+        f.write("1,4,o")  # torn by a kill mid-write
+    truncate_rows(path, 1)
+    rows = list(csv.reader(open(path, newline="")))
+    assert rows == [["generation", "id", "status"], ["0", "0", "ok"], ["0", "1", "error: ValueError: two\nlines"],
+                    ["0", "2", "ok"]]
+    with open(path, "a", newline="") as f:  # rows appended after resume stay well-formed
+        csv.writer(f).writerow([1, 3, "ok"])
+    assert list(csv.reader(open(path, newline="")))[-1] == ["1", "3", "ok"]
+
+
+def test_checkpoint_round_trip_keeps_everything_exactly(tmp_path):
+    c = Chromosome("adam", "mse", 0.0012345678901, 32, (LayerGene(8, "relu"),))
+    rec = EvaluationRecord(0, 0, None, None, False, 0.5, 0.25, 3, 2, 0.1, 0.0, "ok", 7, c)
+    w = [(torch.randn(8, 3), torch.randn(8)), (torch.randn(1, 8), torch.randn(1))]
+    rng = np.random.default_rng(3)
+    rng.random(5)
+    state = EngineState(1, 5, [(0, c, None, rec), (4, c, (0, 0), None)], {0: w}, rng.bit_generator.state,
+                        [(1.0, 0.5)], [rec], 0, w, 12.5)
+    cfg = RunConfig()
+    save_checkpoint(tmp_path / "ck.pt", state, cfg)
+    back = load_checkpoint(tmp_path / "ck.pt", cfg)
+    assert back.population[0][1].learning_rate == 0.0012345678901  # no precision lost in the encoding
+    assert back.records == [rec] and back.population[1][2] == (0, 0) and back.population[1][3] is None
+    assert all(torch.equal(a, b) for (a, _), (b, _) in zip(back.weights[0], w))
+    r2 = np.random.default_rng(0)
+    r2.bit_generator.state = back.rng_state
+    assert r2.random() == rng.random()
+    assert back.elapsed_s == 12.5 and back.curves == [(1.0, 0.5)]
