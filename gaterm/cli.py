@@ -58,7 +58,8 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
     t.add_argument("--patience", type=_positive_int, metavar="N")
     t.add_argument("--min-delta", type=_number, metavar="D")
     t.add_argument("--device", metavar="DEV", help="cpu (default) or cuda")
-    t.add_argument("--threads", type=_positive_int, metavar="N", help="torch threads (default: torch's choice)")
+    t.add_argument("--threads", type=_positive_int, metavar="N",
+                   help="torch threads per evaluation (default: 1; --workers scales better)")
     t.add_argument("--prune", action=argparse.BooleanOptionalAction, default=None,
                    help="median pruning: stop an evaluation whose validation loss at epoch k is worse than the "
                    "median of earlier generations' at epoch k (default: off)")

@@ -48,14 +48,15 @@ class EvalOutcome:
 
 
 class EvaluationBackend(Protocol):
-    """Runs tasks and yields their outcomes in task order; `may_start()` is asked before starting each task."""
+    """Runs tasks and yields their outcomes in task order; `may_start(task)` is asked before starting (or
+    submitting) each task and starts nothing more once it says no."""
 
     def start(self, config: RunConfig, data: DeviceData) -> None: ...
 
     def run(
         self,
         tasks: Sequence[EvalTask],
-        may_start: Callable[[], bool],
+        may_start: Callable[[EvalTask], bool],
         on_epoch: Callable[[EvalTask, int, float], None] | None,
         should_stop: Callable[[], bool],
     ) -> Iterator[EvalOutcome]: ...
@@ -109,7 +110,7 @@ class SerialBackend:
     def run(self, tasks, may_start, on_epoch, should_stop) -> Iterator[EvalOutcome]:
         assert self._data is not None and self._training is not None
         for task in tasks:
-            if not may_start():
+            if not may_start(task):
                 return
             cb = (lambda e, v, t=task: on_epoch(t, e, v)) if on_epoch is not None else None
             yield run_task(task, self._data, self._training, cb, should_stop)
@@ -233,7 +234,7 @@ class ProcessPoolBackend:
 
         def fill(i: int) -> None:
             nonlocal nxt
-            while nxt < len(tasks) and nxt - i < self.workers and may_start():
+            while nxt < len(tasks) and nxt - i < self.workers and may_start(tasks[nxt]):
                 futures[nxt] = self._pool.submit(worker_run, _task_to_wire(tasks[nxt]))
                 nxt += 1
 
@@ -359,7 +360,7 @@ class DaskBackend:
 
         def fill(i: int) -> None:
             nonlocal nxt
-            while nxt < len(tasks) and nxt - i < self._slots and may_start():
+            while nxt < len(tasks) and nxt - i < self._slots and may_start(tasks[nxt]):
                 t = tasks[nxt]
                 futures[nxt] = client.submit(
                     dask_run, _task_to_wire(t), self._config, str(self.data_dir) if self.data_dir else None,

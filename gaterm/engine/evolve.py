@@ -241,7 +241,7 @@ class Engine:
         by_id = {ind.id: ind for ind in pending}
         reason = {"why": "generations"}
 
-        def may_start() -> bool:
+        def may_start(task: EvalTask) -> bool:
             if self.should_stop():
                 reason["why"] = "cancelled"
                 return False
@@ -249,6 +249,8 @@ class Engine:
             if ga.time_budget_s is not None and elapsed >= ga.time_budget_s:
                 reason["why"] = "time_budget"
                 return False
+            ind = by_id[task.id]
+            self.emit(EvaluationStarted(gen, ind.id, ind.chromosome, ind.parents))
             return True
 
         def on_epoch(task: EvalTask, epoch: int, val_loss: float) -> None:
@@ -258,7 +260,6 @@ class Engine:
         try:
             for task in tasks:
                 ind = by_id[task.id]
-                self.emit(EvaluationStarted(gen, ind.id, ind.chromosome, ind.parents))
                 try:
                     out = next(outcomes)
                 except StopIteration:
