@@ -77,24 +77,32 @@ def run_task(
     on_epoch: Callable[[int, float], None] | None = None, should_stop: Callable[[], bool] | None = None,
 ) -> EvalOutcome:
     """Run one task where the data lives. A bug inside one evaluation is recorded, not fatal; the paired
-    control (same seed, fresh init, same pruning) has its own guard so it never changes the GA's result."""
-    try:
-        result = evaluate(task.chromosome, data, training, task.seed, task.init_layers, on_epoch=on_epoch,
-                          should_stop=should_stop, prune_medians=task.prune_medians, prune_warmup=task.prune_warmup)
-    except (Cancelled, GatermError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - one evaluation's failure must not end the run
-        return EvalOutcome(task, _error_result(data, exc), None)
-    control = None
-    if task.control:
+    control (same seed, fresh init, same pruning) has its own guard so it never changes the GA's result, and
+    runs first for odd ids, second for even ones, so warm caches favour neither side of the pair."""
+
+    def main() -> FitnessResult:
+        return evaluate(task.chromosome, data, training, task.seed, task.init_layers, on_epoch=on_epoch,
+                        should_stop=should_stop, prune_medians=task.prune_medians, prune_warmup=task.prune_warmup)
+
+    def control() -> FitnessResult:
         try:
-            control = evaluate(task.chromosome, data, training, task.seed, None, should_stop=should_stop,
-                               prune_medians=task.prune_medians, prune_warmup=task.prune_warmup)
+            return evaluate(task.chromosome, data, training, task.seed, None, should_stop=should_stop,
+                            prune_medians=task.prune_medians, prune_warmup=task.prune_warmup)
         except (Cancelled, GatermError):
             raise
         except Exception as exc:  # noqa: BLE001
-            control = _error_result(data, exc)
-    return EvalOutcome(task, result, control)
+            return _error_result(data, exc)
+
+    ctl = control() if task.control and task.id % 2 == 1 else None
+    try:
+        result = main()
+    except (Cancelled, GatermError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - one evaluation's failure must not end the run
+        return EvalOutcome(task, _error_result(data, exc), ctl)
+    if task.control and ctl is None:
+        ctl = control()
+    return EvalOutcome(task, result, ctl)
 
 
 class SerialBackend:
