@@ -110,6 +110,7 @@ class Engine:
         self._t0 = time.perf_counter()
         self.backend: EvaluationBackend = backend or SerialBackend()
         self._resume = resume
+        self._run_started = False
         self._elapsed_before = resume.elapsed_s if resume is not None else 0.0
         self._curves: list[tuple[float, ...]] = []  # validation curves of finished generations (pruning)
         self._curve_of: dict[int, tuple[float, ...]] = {}
@@ -125,10 +126,12 @@ class Engine:
         try:
             stop_reason = self._loop()
         except GatermError as exc:
-            self.emit(self._finished(f"error: {exc}"))
+            if self._run_started:  # consumers only ever see RunFinished after RunStarted
+                self.emit(self._finished(f"error: {exc}"))
             raise
         except BaseException as exc:  # a bug or an interrupt: still leave a complete summary, then re-raise
-            self.emit(self._finished(f"error: {type(exc).__name__}: {exc}"))
+            if self._run_started:
+                self.emit(self._finished(f"error: {type(exc).__name__}: {exc}"))
             raise
         finally:
             self.backend.close()
@@ -152,6 +155,7 @@ class Engine:
         warm_up(data, self.store.optimizer, self.store.loss)
         self.backend.start(cfg, data)
         rng = np.random.default_rng(cfg.seed)
+        self._run_started = True
         self.emit(RunStarted(
             cfg, self.dataset.task, self.dataset.metric_name, self.higher_is_better, self.dataset.sizes(),
             planned_evaluations(cfg), resumed_from=self._resume.next_generation if self._resume else None,

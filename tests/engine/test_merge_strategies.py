@@ -246,7 +246,9 @@ def test_net2net_child_computes_the_fitter_parents_function(fc, other, seed):
     if len(c) == len(f):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
     else:
-        assert float((got - want).abs().max()) <= 0.05 * float(want.abs().max()) + 0.02
+        # each identity layer adds 0.05 x a fresh init of noise: the deviation grows with the added depth
+        extra = len(c) - len(f)
+        assert float((got - want).abs().max()) <= extra * (0.05 * float(want.abs().max()) + 0.05)
 
 
 def test_net2net_same_shape_is_the_fitter_parent_and_replicas_differ():

@@ -1,0 +1,196 @@
+"""The Setup tab: data set, merge, GA parameters and the gene store, validated as you type."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Checkbox, Input, Label, Select, Static
+
+from gaterm.config import RunConfig
+from gaterm.errors import GatermError
+from gaterm.plugins import PluginSet
+from gaterm.tui.form import (
+    GENE_FIELDS,
+    PARAM_FIELDS,
+    FieldSpec,
+    config_from_texts,
+    field_of,
+    texts_from_config,
+)
+
+
+def input_id(key: str) -> str:
+    """The widget id of the input for config key `key` ("ga.population" -> "f-ga-population")."""
+    return "f-" + key.replace(".", "-").replace("_", "-")
+
+
+class SetupPane(Vertical):
+    """The form. Every change re-checks the whole configuration and posts `SetupPane.Checked`."""
+
+    class Checked(Message):
+        """The form's configuration (valid) or the first problem with it (`config` is None)."""
+
+        def __init__(self, config: RunConfig | None, error: str | None) -> None:
+            super().__init__()
+            self.config = config
+            self.error = error
+
+    def __init__(self, plugins: PluginSet, config: RunConfig, **kw) -> None:
+        super().__init__(**kw)
+        self.plugins = plugins
+        self.base = config
+        self.config: RunConfig | None = None
+        self.error: str | None = None
+        self._loading = False
+
+    # ----- layout -----
+    def compose(self) -> ComposeResult:
+        cfg = self.base
+        texts = texts_from_config(cfg)
+        datasets = sorted(self.plugins.datasets.items.items())
+        ds_options = [(name, name) for name, _ in datasets]
+        if cfg.dataset not in self.plugins.datasets.items:
+            ds_options.append((f"{cfg.dataset} (not installed)", cfg.dataset))
+        strategies = sorted(self.plugins.merges.items)
+        st_options = [(name, name) for name in strategies]
+        if cfg.ga.merge_strategy not in self.plugins.merges.items:
+            st_options.append((f"{cfg.ga.merge_strategy} (not installed)", cfg.ga.merge_strategy))
+        with Horizontal(id="setup-columns"):
+            with VerticalScroll(id="search-box") as box:
+                box.border_title = "Search"
+                with Horizontal(classes="field"):
+                    yield Label("data set", classes="field-label")
+                    yield Select(ds_options, value=cfg.dataset, allow_blank=False, compact=True, id="dataset")
+                yield Static(self._dataset_note(cfg.dataset), id="dataset-note", classes="note")
+                with Horizontal(classes="field"):
+                    yield Label("merge", classes="field-label")
+                    yield Checkbox("merged parent weights", cfg.ga.merge, compact=True, id="merge")
+                with Horizontal(classes="field"):
+                    yield Label("strategy", classes="field-label")
+                    yield Select(st_options, value=cfg.ga.merge_strategy, allow_blank=False, compact=True,
+                                 id="merge-strategy", disabled=not cfg.ga.merge)
+                for spec in PARAM_FIELDS:
+                    yield from self._field(spec, texts[spec.key])
+            with VerticalScroll(id="genes-box") as box:
+                box.border_title = "Gene store"
+                for spec in GENE_FIELDS:
+                    yield from self._field(spec, texts[spec.key])
+                yield Static("values separated by commas or spaces", classes="note")
+        yield Static("", id="setup-message")
+
+    def _field(self, spec: FieldSpec, text: str) -> ComposeResult:
+        with Horizontal(classes="field"):
+            yield Label(spec.label, classes="field-label")
+            inp = Input(text, id=input_id(spec.key), compact=True, placeholder=spec.hint)
+            inp.tooltip = f"{spec.key}" + (f": {spec.hint}" if spec.hint else "")
+            yield inp
+
+    def _dataset_note(self, name: str) -> str:
+        spec = self.plugins.datasets.items.get(name)
+        return f"{spec.task}: {spec.description}" if spec is not None else "not installed"
+
+    def on_mount(self) -> None:
+        self.check()
+
+    # ----- reading and writing the form -----
+    def texts(self) -> dict[str, str]:
+        return {spec.key: self.query_one(f"#{input_id(spec.key)}", Input).value for spec in PARAM_FIELDS + GENE_FIELDS}
+
+    @property
+    def dataset(self) -> str:
+        return str(self.query_one("#dataset", Select).value)
+
+    @property
+    def merge(self) -> bool:
+        return self.query_one("#merge", Checkbox).value
+
+    def set_value(self, key: str, text: str) -> None:
+        """Set one input's text (as typing would) and re-check."""
+        self.query_one(f"#{input_id(key)}", Input).value = text
+
+    def load(self, cfg: RunConfig) -> None:
+        """Show `cfg` in the form (after loading a TOML file); fields the form lacks are kept from it."""
+        self.base = cfg
+        self._loading = True
+        try:
+            for key, text in texts_from_config(cfg).items():
+                self.query_one(f"#{input_id(key)}", Input).value = text
+            ds = self.query_one("#dataset", Select)
+            if cfg.dataset not in self.plugins.datasets.items:
+                ds.set_options([*((n, n) for n in sorted(self.plugins.datasets.items)),
+                                (f"{cfg.dataset} (not installed)", cfg.dataset)])
+            ds.value = cfg.dataset
+            st = self.query_one("#merge-strategy", Select)
+            if cfg.ga.merge_strategy not in self.plugins.merges.items:
+                st.set_options([*((n, n) for n in sorted(self.plugins.merges.items)),
+                                (f"{cfg.ga.merge_strategy} (not installed)", cfg.ga.merge_strategy)])
+            st.value = cfg.ga.merge_strategy
+            self.query_one("#merge", Checkbox).value = cfg.ga.merge
+        finally:
+            self._loading = False
+        self.check()
+
+    def toggle_merge(self) -> None:
+        box = self.query_one("#merge", Checkbox)
+        box.value = not box.value
+
+    # ----- validation -----
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.check()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.select.id == "dataset":
+            self.query_one("#dataset-note", Static).update(self._dataset_note(self.dataset))
+        self.check()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self.query_one("#merge-strategy", Select).disabled = not event.value
+        self.check()
+
+    def check(self) -> RunConfig | None:
+        """Validate the whole form; mark the field at fault and show its message (or a ready line)."""
+        if self._loading or not self.is_mounted:
+            return None
+        config, error = None, None
+        extra = {
+            "dataset": self.dataset,
+            "ga.merge": self.merge,
+            "ga.merge_strategy": str(self.query_one("#merge-strategy", Select).value),
+        }
+        try:
+            spec = self.plugins.dataset(self.dataset)
+            config = config_from_texts(self.texts(), self.base, spec.task, extra)
+            if config.ga.merge:
+                self.plugins.merge_strategy(config.ga.merge_strategy)
+        except GatermError as exc:
+            config, error = None, str(exc)
+        bad = field_of(error) if error else None
+        for spec_ in PARAM_FIELDS + GENE_FIELDS:
+            self.query_one(f"#{input_id(spec_.key)}", Input).set_class(spec_.key == bad, "-bad")
+        message = self.query_one("#setup-message", Static)
+        if error:
+            message.update(f"[b]✗[/] {_escape(error)}")
+        else:
+            assert config is not None
+            ga = config.ga
+            merge = f"merge on ({ga.merge_strategy})" if ga.merge else "merge off"
+            # as gaterm.engine.evolve.planned_evaluations, which is not imported here: it pulls in torch
+            planned = ga.population + (ga.generations - 1) * (ga.population - ga.survivors)
+            message.update(
+                f"[b]✓[/] ready: {config.dataset}, {merge}, {planned} evaluations "
+                f"over {ga.generations} generation{'s' * (ga.generations != 1)}; ctrl+r starts"
+            )
+        message.set_class(error is not None, "-error")
+        self.config, self.error = config, error
+        self.post_message(self.Checked(config, error))
+        return config
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
