@@ -317,12 +317,18 @@ async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app
     from gaterm_builtin.merges import MeanMerge
 
     cfg = tui_config(max_epochs=6, patience=6)
-    cfg.ga.generations = 4
+    cfg.ga.generations = 8
     app = make_app(cfg)
+
+    def five_then_stop() -> bool:  # stop the moment the UI has seen five evaluations (generation 1)
+        if app.live is not None and len(app.live.evaluations) >= 5:
+            app.action_stop_run()
+            return True
+        return False
+
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.live is not None and len(app.live.evaluations) >= 7)
-        await pilot.press("ctrl+t")
+        await wait_until(pilot, five_then_stop)
         await wait_until(pilot, lambda: not app.running)
     out = app.live.path
     assert json.loads((out / "summary.json").read_text())["stop_reason"] == "cancelled"
@@ -333,7 +339,7 @@ async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app
         assert resumed.live.stop_reason == "generations"
 
     cfg_ref = tui_config(max_epochs=6, patience=6)
-    cfg_ref.ga.generations = 4
+    cfg_ref.ga.generations = 8
     reference = Engine(cfg_ref, load_dataset(plugin_set, plugin_set.dataset("digits"), cfg_ref, None),
                        MeanMerge()).run()
     got = [(r["id"], r["genes"], r["metric"], r["parent_a"]) for r in rows(out / "evaluations.csv")]
