@@ -8,6 +8,7 @@ measured where the training runs.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -108,6 +109,8 @@ def run_task(
 class SerialBackend:
     """Evaluates in this process, one after another (the default; reports every epoch)."""
 
+    trains_here = True
+
     def __init__(self) -> None:
         self._data: DeviceData | None = None
         self._training: TrainingConfig | None = None
@@ -167,6 +170,10 @@ def worker_init(config: dict[str, Any], data_dir: str | None, threads: int, stop
                    stop=stop_event)
 
 
+def _ping() -> None:
+    """A no-op task: submitting it makes the pool start its worker processes at once."""
+
+
 def worker_run(task: EvalTask) -> EvalOutcome:
     stop = _WORKER.get("stop")
     init = None
@@ -216,6 +223,8 @@ class ProcessPoolBackend:
     Each worker uses `training.threads` torch threads (1 by default), so N workers keep N cores busy.
     """
 
+    trains_here = False
+
     def __init__(self, workers: int, data_dir: Path | None) -> None:
         if workers < 1:
             raise GatermError("--workers must be at least 1")
@@ -228,34 +237,43 @@ class ProcessPoolBackend:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        ctx = mp.get_context("spawn")  # fork after torch has started threads can deadlock
+        # fork on the CPU: workers inherit the imported, warmed-up process (the data set is still loaded by
+        # plugin name in each worker); spawn where fork is unsafe (after CUDA is initialised) or unavailable.
+        # GATERM_MP_START=spawn|fork|forkserver overrides.
+        default = "fork" if config.training.device == "cpu" and "fork" in mp.get_all_start_methods() else "spawn"
+        ctx = mp.get_context(os.environ.get("GATERM_MP_START", default))
         self._stop = ctx.Event()
         threads = effective_threads(config.training.threads)
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=ctx, initializer=worker_init,
             initargs=(config.to_dict(), str(self.data_dir) if self.data_dir else None, threads, self._stop),
         )
+        self._pool.submit(_ping)  # start the workers (spawn, imports, data set) while the main process goes on
 
     def run(self, tasks, may_start, on_epoch, should_stop) -> Iterator[EvalOutcome]:
         futures: dict[int, Any] = {}
         nxt = 0
 
-        def fill(i: int) -> None:
+        def fill() -> None:
+            """Keep every worker busy: results are consumed in task order, but a finished later task never
+            leaves its worker idle while an earlier, longer one is still training."""
             nonlocal nxt
-            while nxt < len(tasks) and nxt - i < self.workers and may_start(tasks[nxt]):
+            while nxt < len(tasks) and sum(not f.done() for f in futures.values()) < self.workers \
+                    and may_start(tasks[nxt]):
                 futures[nxt] = self._pool.submit(worker_run, _task_to_wire(tasks[nxt]))
                 nxt += 1
 
         try:
             for i in range(len(tasks)):
-                fill(i)
+                fill()
                 if i not in futures:
                     return
                 while True:
                     try:
-                        out = futures[i].result(timeout=0.2)
+                        out = futures[i].result(timeout=0.05)
                         break
                     except TimeoutError:
+                        fill()
                         if should_stop():
                             self._stop.set()  # workers poll it between epochs
                     except BrokenExecutor as exc:
@@ -333,6 +351,8 @@ class DaskBackend:
     stays complete and unduplicated.
     """
 
+    trains_here = False
+
     def __init__(self, address: str | Any, data_dir: Path | None, retries: int = 2) -> None:
         self.address = address
         self.data_dir = data_dir
@@ -366,9 +386,10 @@ class DaskBackend:
         nxt = 0
         tag = uuid.uuid4().hex[:8]
 
-        def fill(i: int) -> None:
+        def fill() -> None:
             nonlocal nxt
-            while nxt < len(tasks) and nxt - i < self._slots and may_start(tasks[nxt]):
+            while nxt < len(tasks) and sum(not f.done() for f in futures.values()) < self._slots \
+                    and may_start(tasks[nxt]):
                 t = tasks[nxt]
                 futures[nxt] = client.submit(
                     dask_run, _task_to_wire(t), self._config, str(self.data_dir) if self.data_dir else None,
@@ -378,14 +399,15 @@ class DaskBackend:
 
         try:
             for i in range(len(tasks)):
-                fill(i)
+                fill()
                 if i not in futures:
                     return
                 while True:
                     try:
-                        out = futures[i].result(timeout=0.5)
+                        out = futures[i].result(timeout=0.1)
                         break
                     except TimeoutError:
+                        fill()
                         if should_stop():
                             raise Cancelled() from None
                 del futures[i]

@@ -152,7 +152,7 @@ class Engine:
         cfg, ga = self.config, self.config.ga
         torch.set_num_threads(effective_threads(cfg.training.threads))
         data = DeviceData(self.dataset, cfg.training.device)
-        warm_up(data, self.store.optimizer, self.store.loss)
+        warm_up(data, self.store.optimizer, self.store.loss)  # before the backend forks its workers, if it does
         self.backend.start(cfg, data)
         rng = np.random.default_rng(cfg.seed)
         self._run_started = True
