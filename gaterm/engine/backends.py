@@ -217,6 +217,46 @@ def _outcome_from_wire(out: EvalOutcome) -> EvalOutcome:
     return EvalOutcome(task, fix(out.result), fix(out.control))  # type: ignore[arg-type]
 
 
+def _in_order(
+    tasks: Sequence[EvalTask],
+    submit: Callable[[EvalTask], Any],
+    capacity: int,
+    may_start: Callable[[EvalTask], bool],
+    waiting: Callable[[], None],
+    cancel: Callable[[list[Any]], Any],
+    poll_s: float,
+) -> Iterator[EvalOutcome]:
+    """Yield the outcomes of futures in task order while keeping `capacity` tasks running: a finished later
+    task never leaves its worker idle behind an earlier, longer one. `waiting` runs while a result is awaited
+    (to pass on a stop); whatever is still pending when the consumer stops is cancelled."""
+    futures: dict[int, Any] = {}
+    nxt = 0
+
+    def fill() -> None:
+        nonlocal nxt
+        while nxt < len(tasks) and sum(not f.done() for f in futures.values()) < capacity \
+                and may_start(tasks[nxt]):
+            futures[nxt] = submit(tasks[nxt])
+            nxt += 1
+
+    try:
+        for i in range(len(tasks)):
+            fill()
+            if i not in futures:
+                return
+            while True:
+                try:
+                    out = futures[i].result(timeout=poll_s)
+                    break
+                except TimeoutError:
+                    fill()
+                    waiting()
+            del futures[i]
+            yield _outcome_from_wire(out)
+    finally:
+        cancel(list(futures.values()))
+
+
 class ProcessPoolBackend:
     """Evaluates up to `workers` individuals at once in worker processes, each holding the data set.
 
@@ -251,40 +291,17 @@ class ProcessPoolBackend:
         self._pool.submit(_ping)  # start the workers (spawn, imports, data set) while the main process goes on
 
     def run(self, tasks, may_start, on_epoch, should_stop) -> Iterator[EvalOutcome]:
-        futures: dict[int, Any] = {}
-        nxt = 0
-
-        def fill() -> None:
-            """Keep every worker busy: results are consumed in task order, but a finished later task never
-            leaves its worker idle while an earlier, longer one is still training."""
-            nonlocal nxt
-            while nxt < len(tasks) and sum(not f.done() for f in futures.values()) < self.workers \
-                    and may_start(tasks[nxt]):
-                futures[nxt] = self._pool.submit(worker_run, _task_to_wire(tasks[nxt]))
-                nxt += 1
+        def waiting() -> None:
+            if should_stop():
+                self._stop.set()  # workers poll it between epochs
 
         try:
-            for i in range(len(tasks)):
-                fill()
-                if i not in futures:
-                    return
-                while True:
-                    try:
-                        out = futures[i].result(timeout=0.05)
-                        break
-                    except TimeoutError:
-                        fill()
-                        if should_stop():
-                            self._stop.set()  # workers poll it between epochs
-                    except BrokenExecutor as exc:
-                        raise GatermError(
-                            f"a worker process died ({exc}); the run can be continued with --resume"
-                        ) from None
-                del futures[i]
-                yield _outcome_from_wire(out)
-        finally:
-            for f in futures.values():
-                f.cancel()
+            yield from _in_order(
+                tasks, lambda t: self._pool.submit(worker_run, _task_to_wire(t)), self.workers, may_start, waiting,
+                lambda futures: [f.cancel() for f in futures], poll_s=0.05,
+            )
+        except BrokenExecutor as exc:
+            raise GatermError(f"a worker process died ({exc}); the run can be continued with --resume") from None
 
     def close(self) -> None:
         if self._pool is not None:
@@ -382,39 +399,19 @@ class DaskBackend:
         import uuid
 
         client = self._client
-        futures: dict[int, Any] = {}
-        nxt = 0
         tag = uuid.uuid4().hex[:8]
+        data_dir = str(self.data_dir) if self.data_dir else None
 
-        def fill() -> None:
-            nonlocal nxt
-            while nxt < len(tasks) and sum(not f.done() for f in futures.values()) < self._slots \
-                    and may_start(tasks[nxt]):
-                t = tasks[nxt]
-                futures[nxt] = client.submit(
-                    dask_run, _task_to_wire(t), self._config, str(self.data_dir) if self.data_dir else None,
-                    key=f"gaterm-eval-{t.id}-{tag}", pure=False, retries=self.retries,
-                )
-                nxt += 1
+        def submit(t: EvalTask) -> Any:
+            return client.submit(dask_run, _task_to_wire(t), self._config, data_dir,
+                                 key=f"gaterm-eval-{t.id}-{tag}", pure=False, retries=self.retries)
 
-        try:
-            for i in range(len(tasks)):
-                fill()
-                if i not in futures:
-                    return
-                while True:
-                    try:
-                        out = futures[i].result(timeout=0.1)
-                        break
-                    except TimeoutError:
-                        fill()
-                        if should_stop():
-                            raise Cancelled() from None
-                del futures[i]
-                yield _outcome_from_wire(out)
-        finally:
-            if futures:
-                client.cancel(list(futures.values()))
+        def waiting() -> None:
+            if should_stop():
+                raise Cancelled()
+
+        yield from _in_order(tasks, submit, self._slots, may_start, waiting,
+                             lambda futures: client.cancel(list(futures)) if futures else None, poll_s=0.1)
 
     def close(self) -> None:
         if self._own_client and self._client is not None:
