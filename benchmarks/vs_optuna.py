@@ -115,7 +115,7 @@ def main() -> None:
             to, no = run_optuna(ocfg, ds, seed, args.cap)
             ratio = tg / to if math.isfinite(tg) and math.isfinite(to) else math.nan
             ratios.append(ratio)
-            fmt = lambda t: f"{t:.1f}s" if math.isfinite(t) else f">{args.cap:.0f}s (not reached)"  # noqa: E731
+            fmt = lambda t: f"{t:.1f}s" if math.isfinite(t) else f">{args.cap:.0f}s (not reached)"
             print(f"{name} seed {seed} target {TARGETS[name]}: gaterm {fmt(tg)} after {ng} evaluations, "
                   f"optuna {fmt(to)} after {no} trials, ratio {ratio:.2f}")
         finite = [r for r in ratios if math.isfinite(r)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import signal
 
@@ -95,7 +94,7 @@ def test_median_curve():
 
 
 def test_an_exception_inside_one_evaluation_is_recorded_and_the_run_goes_on(digits, monkeypatch):
-    import gaterm.engine.backends as backends
+    from gaterm.engine import backends
 
     real = backends.evaluate
 

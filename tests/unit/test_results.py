@@ -25,12 +25,14 @@ def test_truncate_keeps_complete_rows_of_finished_generations_even_with_multilin
     with open(path, "a") as f:
         f.write("1,4,o")  # torn by a kill mid-write
     truncate_rows(path, 1)
-    rows = list(csv.reader(open(path, newline="")))
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
     assert rows == [["generation", "id", "status"], ["0", "0", "ok"], ["0", "1", "error: ValueError: two\nlines"],
                     ["0", "2", "ok"]]
     with open(path, "a", newline="") as f:  # rows appended after resume stay well-formed
         csv.writer(f).writerow([1, 3, "ok"])
-    assert list(csv.reader(open(path, newline="")))[-1] == ["1", "3", "ok"]
+    with open(path, newline="") as f:
+        assert list(csv.reader(f))[-1] == ["1", "3", "ok"]
 
 
 def test_checkpoint_round_trip_keeps_everything_exactly(tmp_path):
