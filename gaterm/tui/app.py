@@ -289,6 +289,8 @@ class GatermApp(App[int]):
                                     self._open_run_dir, tree="dirs"))
 
     def _open_run_dir(self, path: Path) -> str | None:
+        if (path / "compare.json").is_file():
+            return self._open_comparison(path)
         try:
             run = read_run_dir(path)
         except GatermError as exc:
@@ -301,6 +303,26 @@ class GatermApp(App[int]):
         self._view(key)
         self._refresh_compare()
         self.action_show_tab("run")
+        return None
+
+    def _open_comparison(self, path: Path) -> str | None:
+        """A `gaterm compare` directory: open every arm's run (DATASET/seed-N/ARM), labelled by that path, and
+        compare the first basic arm with the first merge arm."""
+        arm_dirs = sorted(d for d in path.glob("*/seed-*/*") if (d / "evaluations.csv").is_file())
+        if not arm_dirs:
+            return f"{path}: a comparison directory without run directories"
+        firsts: dict[str, str] = {}
+        for d in arm_dirs:
+            try:
+                run = read_run_dir(d, label=str(d.relative_to(path)))
+            except GatermError as exc:
+                return str(exc)
+            key = f"run-{len(self.runs) + 1}"
+            self.runs[key] = run
+            firsts.setdefault(run.kind, key)
+        self.compared.update(firsts)
+        self._refresh_compare()
+        self.action_show_tab("compare")
         return None
 
     # ------------------------------------------------------------------ start / stop

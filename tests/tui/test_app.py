@@ -346,3 +346,19 @@ async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app
     want = [(str(r.id), r.genes, repr(r.metric), "" if r.parent_a is None else str(r.parent_a))
             for r in reference.records]
     assert got == want
+
+
+async def test_a_comparison_directory_opens_every_arm_and_compares_basic_with_merge(make_app):
+    from conftest import REPO_ROOT
+
+    comparison = REPO_ROOT / "sample_runs" / "compare-boston"
+    if not (comparison / "compare.json").is_file():
+        pytest.skip("sample comparison not present")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app._open_run_dir(comparison) is None
+        await pilot.pause()
+        labels = sorted(r.label for r in app.runs.values())
+        assert labels == [f"boston/seed-{s}/{arm}" for s in range(3) for arm in ("basic", "merge-mean")]
+        assert app.runs[app.compared["basic"]].label == "boston/seed-0/basic"
+        assert app.runs[app.compared["merge"]].label == "boston/seed-0/merge-mean"
