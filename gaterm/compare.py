@@ -187,7 +187,8 @@ def _arm_run(
 # ----------------------------------------------------------------------------------------------------------
 # analysis
 def _subset(runs: Sequence[ArmRun], min_gen: int) -> list[EvaluationRecord]:
-    return [r for run in runs for r in run.records if r.generation >= min_gen]
+    """Evaluations of generations >= min_gen; failed ones (status "error: ...", no training) are left out."""
+    return [r for run in runs for r in run.records if r.generation >= min_gen and not r.status.startswith("error")]
 
 
 def _times(recs: Sequence[EvaluationRecord]) -> list[float]:
