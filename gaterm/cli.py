@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -138,6 +140,25 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 _RESUME_CONFLICTS = ("config", "dataset", "out", *_FLAG_TO_KEY)
 
 
+@contextlib.contextmanager
+def graceful_sigint(announce: Callable[[], None]) -> Iterator[threading.Event]:
+    """A first Ctrl-C sets the yielded event (the engine stops cleanly, keeping its work) and calls
+    `announce`; a second one aborts at once. The previous handler is restored on exit."""
+    stop = threading.Event()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        announce()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def prepare_resume(args: argparse.Namespace) -> tuple[RunConfig, Path, Any]:
     """Check a `--resume RUN_DIR`, truncate its rows to the last checkpoint, and return (config, dir, state)."""
     from gaterm.results import CHECKPOINT, load_checkpoint, truncate_rows
@@ -188,16 +209,9 @@ def run_headless(args: argparse.Namespace) -> int:
     data_dir = data_dir_from(args.data_dir)
     dataset = load_dataset(ps, spec, cfg, data_dir)
 
-    stop = threading.Event()
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        err.print("[yellow]stopping after this epoch (Ctrl-C again to abort at once)...[/]")
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with graceful_sigint(lambda: err.print(
+        "[yellow]stopping after this epoch (Ctrl-C again to abort at once)...[/]"
+    )) as stop:
         from gaterm.engine.evolve import Engine
         from gaterm.headless import HeadlessView
         from gaterm.results import RunWriter
@@ -211,8 +225,6 @@ def run_headless(args: argparse.Namespace) -> int:
                                      resume=state)
         with view:
             result = engine.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if args.quiet and result.best is not None:
         print(f"best {dataset.metric_name} {result.best.metric:.4f} ({result.best.genes}); run directory {out}")
     return EXIT_INTERRUPTED if result.stop_reason == "cancelled" else 0

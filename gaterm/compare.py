@@ -7,9 +7,7 @@ import dataclasses
 import json
 import math
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -457,7 +455,7 @@ def write_outputs(comp: Comparison, out: Path) -> tuple[dict[str, Any], str]:
 def run_compare_cli(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from gaterm.cli import config_from_args
+    from gaterm.cli import config_from_args, graceful_sigint
     from gaterm.datasets import data_dir_from
     from gaterm.results import check_writable
     from gaterm.runner import open_plugins
@@ -481,20 +479,11 @@ def run_compare_cli(args: argparse.Namespace) -> int:
         ps.merge_strategy(name)
     console.print(f"comparison directory: {out}", highlight=False)
     out.mkdir(parents=True, exist_ok=True)
-    stop = threading.Event()
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        console.print("stopping: the report will cover the arms finished so far (Ctrl-C again to abort)")
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with graceful_sigint(lambda: console.print(
+        "stopping: the report will cover the arms finished so far (Ctrl-C again to abort)"
+    )) as stop:
         comp = run_comparison(base, datasets, seeds, strategies, data_dir, out, console, plugins=ps,
                               workers=args.workers, scheduler=args.scheduler, should_stop=stop.is_set)
-    finally:
-        signal.signal(signal.SIGINT, previous)
     a, report = write_outputs(comp, out)
     console.print(report, markup=False, highlight=False, soft_wrap=True)
     for line in key_figures(comp, a):
