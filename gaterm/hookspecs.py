@@ -38,4 +38,6 @@ def gaterm_register_merge_strategies(register: MergeRegistry) -> None:
     :param register: call ``register.add(strategy)`` once per strategy, where ``strategy`` has ``name``,
         ``description`` and ``merge(child, child_init, a, b)`` as described by ``gaterm.merge.MergeStrategy``.
         gaterm checks every merge result against the child's shapes and reports a mismatch by strategy name.
+        A strategy with ``uses_data = True`` also receives ``probe=``, a ``gaterm.merge.Probe`` (training rows and
+        the validation loss of candidate layers).
     """

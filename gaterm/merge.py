@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -36,6 +36,9 @@ class MergeStrategy(Protocol):
     `merge` receives the child's freshly initialised layers (which fix the shapes to return, and may be used
     for layers neither parent can supply) and the two parents; it returns one (weight, bias) pair per child layer,
     each with exactly the shape of the corresponding `child_init` pair. It must not modify its inputs.
+
+    A strategy that needs data (to measure activations, or to compare candidate initialisations) sets the
+    optional attribute `uses_data = True`; gaterm then also passes a `Probe` as the keyword argument `probe=`.
     """
 
     name: str
@@ -44,6 +47,52 @@ class MergeStrategy(Protocol):
     def merge(
         self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent
     ) -> list[LayerWeights]: ...
+
+
+PROBE_ROWS = 256  # training rows a Probe carries
+VAL_PROBE_ROWS = 8192  # validation rows Probe.val_loss uses at most
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Data for a merge strategy with `uses_data = True`, built per child.
+
+    `inputs`: the first `PROBE_ROWS` rows of the run's standardised training inputs, a CPU float32 copy (the same
+    rows for every child of a run). `val_loss(layers)`: the child's loss (its own loss gene) on the run's
+    validation split (its first `VAL_PROBE_ROWS` rows) of the child's network with these layers, before any
+    training: the validation loss at epoch 0 that early stopping starts from.
+    """
+
+    inputs: torch.Tensor
+    val_loss: Callable[[Sequence[LayerWeights]], float]
+
+
+def uses_data(strategy: object) -> bool:
+    return bool(getattr(strategy, "uses_data", False))
+
+
+def run_merge(
+    strategy: MergeStrategy,
+    child: Chromosome,
+    child_init: Sequence[LayerWeights],
+    a: Parent,
+    b: Parent,
+    probe: Probe | None = None,
+) -> list[LayerWeights]:
+    """Call `strategy` as gaterm does (with `probe=` only for a strategy that uses data) and check its result;
+    any exception from the strategy becomes a MergeError naming it."""
+    kwargs = {}
+    if uses_data(strategy):
+        if probe is None:
+            raise MergeError(f"merge strategy {strategy.name!r} uses data and no probe was given")
+        kwargs["probe"] = probe
+    try:
+        merged = strategy.merge(child, child_init, a, b, **kwargs)
+    except MergeError as exc:  # e.g. from a strategy that combines others: say which one was called
+        raise MergeError(f"merge strategy {strategy.name!r}: {exc}") from exc
+    except Exception as exc:  # a plugin's bug: name it, do not crash with its traceback
+        raise MergeError(f"merge strategy {strategy.name!r} raised {type(exc).__name__}: {exc}") from exc
+    return check_merged(strategy.name, child_init, merged)
 
 
 def resize(t: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:

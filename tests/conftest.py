@@ -10,11 +10,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from gaterm.config import GAConfig, GeneStore, RunConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA_ENV = "GATERM_TEST_DATA"
+
+# Property tests draw the same examples on every run (CI must not fail by luck); run with
+# HYPOTHESIS_PROFILE=explore to draw new ones.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def shared_data_path() -> Path:

@@ -27,10 +27,11 @@ from gaterm.engine.fitness import (
     evaluation_seed,
     get_layers,
     init_model,
+    make_probe,
     warm_up,
 )
 from gaterm.engine.operators import crossover, mutate, select, sort_key
-from gaterm.errors import GatermError, MergeError
+from gaterm.errors import GatermError
 from gaterm.events import (
     CheckpointReady,
     EngineState,
@@ -45,7 +46,7 @@ from gaterm.events import (
     RunFinished,
     RunStarted,
 )
-from gaterm.merge import LayerWeights, MergeStrategy, Parent, check_merged
+from gaterm.merge import LayerWeights, MergeStrategy, Parent, run_merge, uses_data
 
 Listener = Callable[[Event], None]
 
@@ -320,13 +321,9 @@ class Engine:
                 return None  # e.g. a diverged parent: its weights are not finite, the child starts fresh
             parents.append(Parent(p.chromosome, layers, p.record.metric, self.higher_is_better))
         child_init = get_layers(init_model(ind.chromosome, data, seed))
-        strategy = self.merge_strategy
-        assert strategy is not None
-        try:
-            merged = strategy.merge(ind.chromosome, child_init, parents[0], parents[1])
-        except Exception as exc:  # a plugin's bug: name it, do not crash with its traceback
-            raise MergeError(f"merge strategy {strategy.name!r} raised {type(exc).__name__}: {exc}") from exc
-        return check_merged(strategy.name, child_init, merged)
+        assert self.merge_strategy is not None
+        probe = make_probe(ind.chromosome, data) if uses_data(self.merge_strategy) else None
+        return run_merge(self.merge_strategy, ind.chromosome, child_init, parents[0], parents[1], probe)
 
     def _update_best(self, rec: EvaluationRecord, layers: list[LayerWeights]) -> None:
         best = self._best_record

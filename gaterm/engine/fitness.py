@@ -16,7 +16,7 @@ from gaterm.config import TrainingConfig
 from gaterm.datasets import Dataset
 from gaterm.engine.chromosome import Chromosome
 from gaterm.errors import ConfigError
-from gaterm.merge import LayerWeights
+from gaterm.merge import PROBE_ROWS, VAL_PROBE_ROWS, LayerWeights, Probe
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "softsign": nn.Softsign, "elu": nn.ELU,
@@ -114,6 +114,22 @@ def set_layers(model: nn.Module, layers: Sequence[LayerWeights]) -> None:
         for m, (w, b) in zip(dense_layers(model), layers, strict=True):
             m.weight.copy_(w)
             m.bias.copy_(b)
+
+
+def make_probe(c: Chromosome, data: DeviceData) -> Probe:
+    """The `Probe` a data-using merge strategy gets for child `c` (see gaterm.merge.Probe)."""
+    inputs = data.x_train[:PROBE_ROWS].detach().to("cpu", torch.float32).clone()  # a copy: writes stay local
+    x_val, y_val = data.x_val[:VAL_PROBE_ROWS], data.y_val[:VAL_PROBE_ROWS]
+    loss_fn = LOSSES[c.loss]()
+    with torch.random.fork_rng(devices=[]):  # building a model draws an init: keep the global RNG untouched
+        model = build_model(c, data.dataset.n_features, data.dataset.n_outputs).to(data.device).eval()
+
+    def val_loss(layers: Sequence[LayerWeights]) -> float:
+        set_layers(model, layers)
+        with torch.inference_mode():
+            return float(loss_fn(model(x_val), y_val))
+
+    return Probe(inputs, val_loss)
 
 
 def evaluation_seed(run_seed: int, individual_id: int) -> int:

@@ -1,5 +1,6 @@
-"""Merge strategies beyond the study's `mean` (issue 7): aligned units, Net2Net resizing, the fitter parent,
-whole-layer inheritance, and shrink-perturb as a modifier of any of them.
+"""Merge strategies beyond the study's `mean` (issue 7): aligned units (optionally REPAIRed on a batch of
+training inputs), Net2Net resizing, the fitter parent, whole-layer inheritance, shrink-perturb as a modifier
+of any of them, and `select`, which keeps per child the candidate with the lowest validation loss at epoch 0.
 
 Rules shared by every strategy here:
 - the result has exactly `child_init`'s shapes; an entry no parent covers keeps the child's fresh-init value
@@ -24,7 +25,8 @@ import torch
 
 from gaterm import hookimpl
 from gaterm.engine.chromosome import Chromosome
-from gaterm.merge import LayerWeights, MergeStrategy, Parent, check_merged
+from gaterm.engine.fitness import ACTIVATIONS
+from gaterm.merge import PROBE_ROWS, LayerWeights, MergeStrategy, Parent, Probe, check_merged, uses_data
 from gaterm_builtin.merges import MeanMerge
 
 # Activations whose output is never negative, and those that are the identity on non-negative inputs (so an
@@ -162,8 +164,17 @@ class AlignedMerge:
     def merge(
         self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent
     ) -> list[LayerWeights]:
+        return self.build(child, child_init, a, b)[0]
+
+    def build(
+        self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent
+    ) -> tuple[list[LayerWeights], list[list[tuple[Parent, torch.Tensor]]]]:
+        """The merged layers, and per hidden layer the (parent, rows) that supplied its units' incoming weights:
+        child unit j averages unit rows[j] of each listed parent that has one (rows[j] >= 0); a unit no parent
+        lists has fresh incoming weights."""
         ref, oth = fitter_first(a, b)
         matches = match_units(ref, oth)
+        sources: list[list[tuple[Parent, torch.Tensor]]] = []
         n_hidden = len(child_init) - 1
         acts = child_activations(child, n_hidden)
         n_in = child_init[0][0].shape[1]
@@ -198,6 +209,12 @@ class AlignedMerge:
             if el_o:
                 contribs.append((*oth.layers[i], rows_o, src_o, None))
             out.append(combine(w0, b0, contribs))
+            # a parent is a unit's source only if it supplied some of its incoming weights (not just the bias,
+            # as happens after a layer no parent could supply)
+            sources.append([
+                (p, rows) for p, rows, src, ok in ((ref, rows_r, src_r, el_r), (oth, rows_o, src_o, el_o))
+                if ok and bool(((src >= 0) & (src < p.layers[i][0].shape[1])).any())
+            ])
             src_r, src_o = rows_r, rows_o
         # output layer: its units have a fixed meaning (bias from both parents); its weight columns follow the
         # last hidden layer's matching, from the parents whose output layer reads that same layer index
@@ -209,6 +226,77 @@ class AlignedMerge:
             for p, src in ((ref, src_r), (oth, src_o))
         ]
         out.append(combine(w0, b0, contribs))
+        return out, sources
+
+
+def preactivation_stats(p: Parent, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(mean, std) over the rows of `x` of every hidden unit's pre-activation in parent `p` (float64)."""
+    stats, h = [], x
+    for i in range(depth(p)):
+        w, b = (t.detach().to("cpu", torch.float64) for t in p.layers[i])
+        z = h[:, : w.shape[1]] @ w.T + b
+        stats.append((z.mean(0), z.std(0, correction=0)))
+        h = ACTIVATIONS[p.chromosome.layers[i].activation]()(z)
+    return stats
+
+
+class RepairedAlignedMerge(AlignedMerge):
+    """`aligned`, then REPAIR (Jordan et al. 2023): rescale each inherited unit so that, on a batch of training
+    inputs, its pre-activation has the mean and spread of the parent units it came from.
+
+    Averaging two matched units shrinks the spread of their pre-activation (the two are never perfectly
+    correlated), and the shrinkage compounds layer after layer; a unit copied from one parent also sees merged
+    inputs. Going from the input layer up, each child unit's weights and bias are set so that its
+    pre-activation's mean and standard deviation equal the average of its source units' (measured in the
+    parents' own networks on the same rows). Fresh units and the output layer are left as they are; so is a unit
+    whose spread is ~0 on the batch, and the scale factor is kept within [1/20, 20] (the mean is still matched).
+    A unit whose incoming weights are all fresh (after a layer no parent could supply) is not rescaled.
+    """
+
+    name = "aligned-repair"
+    description = (f"aligned, then REPAIR: each inherited unit rescaled to its parent units' pre-activation "
+                   f"mean and spread on up to {PROBE_ROWS} training rows")
+    uses_data = True
+    MAX_SCALE = 20.0
+
+    def merge(
+        self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent,
+        probe: Probe | None = None,
+    ) -> list[LayerWeights]:
+        if probe is None:
+            raise ValueError(f"{self.name} needs a probe (training inputs)")
+        inputs = probe.inputs
+        n_in = child_init[0][0].shape[1]
+        if inputs.ndim != 2 or inputs.shape[1] != n_in:
+            raise ValueError(f"inputs have shape {tuple(inputs.shape)}; the child reads {n_in} features")
+        out, sources = self.build(child, child_init, a, b)
+        if len(inputs) < 2:  # no spread to measure
+            return out
+        x = inputs.detach().to("cpu", torch.float64)
+        stats = {id(p): preactivation_stats(p, x) for p in (a, b)}
+        n_hidden = len(child_init) - 1
+        acts = child_activations(child, n_hidden)
+        h = x
+        for i in range(n_hidden):
+            w, bias = (t.to(torch.float64) for t in out[i])
+            z = h[:, : w.shape[1]] @ w.T + bias
+            mu_c, sd_c = z.mean(0), z.std(0, correction=0)
+            mu_t, sd_t = torch.zeros_like(mu_c), torch.zeros_like(sd_c)
+            n = torch.zeros_like(mu_c)
+            for p, rows in sources[i]:
+                mu_p, sd_p = stats[id(p)][i]
+                ok = (rows >= 0) & (rows < len(mu_p))
+                r = rows.clamp(0, max(len(mu_p) - 1, 0))
+                mu_t += torch.where(ok, mu_p[r], 0.0)
+                sd_t += torch.where(ok, sd_p[r], 0.0)
+                n += ok
+            fix = (n > 0) & (sd_c > 1e-6) & (sd_t > 1e-6)
+            scale = torch.where(fix, sd_t / n.clamp(min=1) / sd_c.clamp(min=1e-6), 1.0)
+            scale = scale.clamp(1 / self.MAX_SCALE, self.MAX_SCALE)
+            shift = torch.where(fix, mu_t / n.clamp(min=1) - mu_c * scale, 0.0)
+            w, bias = w * scale[:, None], bias * scale + shift
+            out[i] = (w.to(out[i][0].dtype), bias.to(out[i][1].dtype))
+            h = ACTIVATIONS[acts[i]]()(z * scale + shift) if acts[i] else z * scale + shift
         return out
 
 
@@ -352,24 +440,67 @@ class ShrinkPerturb:
         self.name = f"{base.name}+sp" if default else f"{base.name}+sp{self.lam:g},{self.sigma:g}"
         self.description = (f"shrink-perturb of {base.name!r}: {self.lam:g} * merged + "
                             f"{self.sigma:g} * fresh init")
+        self.uses_data = uses_data(base)
 
     def merge(
-        self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent
+        self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent, **data
     ) -> list[LayerWeights]:
-        merged = check_merged(self.base.name, child_init, self.base.merge(child, child_init, a, b))
+        merged = check_merged(self.base.name, child_init, self.base.merge(child, child_init, a, b, **data))
         return [
             (self.lam * w + self.sigma * w0, self.lam * bb + self.sigma * b0)
             for (w, bb), (w0, b0) in zip(merged, child_init)
         ]
 
 
-BASES: tuple[type, ...] = (AlignedMerge, Net2NetMerge, FitterMerge, InheritMerge)
+class SelectMerge:
+    """Per child, try several strategies and keep the initialisation with the lowest validation loss at epoch 0.
+
+    Which merge suits a child varies (same shape, wider, an activation only one parent has, ...), and the
+    validation loss of the merged network before any training is a cheap, direct guess of how far early
+    stopping still has to go. A candidate whose loss is not finite is skipped; when none is left the child keeps
+    its fresh init. A candidate that fails fails the merge, by name. Ties go to the earlier candidate.
+    `last_choice` names the last pick.
+    """
+
+    uses_data = True
+
+    def __init__(self, candidates: Sequence[MergeStrategy], name: str = "select") -> None:
+        if not candidates:
+            raise ValueError("select needs at least one candidate strategy")
+        self.candidates = list(candidates)
+        self.name = name
+        self.description = ("per child, the candidate merge with the lowest validation loss at epoch 0, of: "
+                            + ", ".join(c.name for c in self.candidates))
+        self.last_choice: str | None = None
+
+    def merge(
+        self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent,
+        probe: Probe | None = None,
+    ) -> list[LayerWeights]:
+        if probe is None:
+            raise ValueError(f"{self.name} needs a probe (validation loss)")
+        best: tuple[float, str, list[LayerWeights]] | None = None
+        for cand in self.candidates:
+            kwargs = {"probe": probe} if uses_data(cand) else {}
+            layers = check_merged(cand.name, child_init, cand.merge(child, child_init, a, b, **kwargs))
+            loss = probe.val_loss(layers)
+            if math.isfinite(loss) and (best is None or loss < best[0]):
+                best = (loss, cand.name, layers)
+        if best is None:
+            self.last_choice = None
+            return [(w.clone(), b_.clone()) for w, b_ in child_init]
+        self.last_choice = best[1]
+        return best[2]
+
+
+BASES: tuple[type, ...] = (AlignedMerge, RepairedAlignedMerge, Net2NetMerge, FitterMerge, InheritMerge)
 
 
 def all_strategies() -> list[MergeStrategy]:
-    """Every strategy this plugin registers: the four bases, then `+sp` of each base and of `mean`."""
+    """Every strategy this plugin registers: the five bases, then `+sp` of each base and of `mean`, then
+    `select` over `mean` and the five bases."""
     bases = [cls() for cls in BASES]
-    return bases + [ShrinkPerturb(s) for s in [MeanMerge(), *bases]]
+    return bases + [ShrinkPerturb(s) for s in [MeanMerge(), *bases]] + [SelectMerge([MeanMerge(), *bases])]
 
 
 @hookimpl

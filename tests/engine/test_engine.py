@@ -145,3 +145,34 @@ def test_a_strategy_returning_wrong_shapes_is_named(digits):
     cfg.genes.neurons = [8, 16, 24, 32]
     with pytest.raises(MergeError, match="'broken'"):
         run(cfg, digits, strategy=Broken())
+
+
+def test_a_strategy_that_uses_data_gets_a_probe_of_the_run(digits):
+    """`uses_data = True`: every merge call gets a Probe: the same first 256 standardised training rows (a copy:
+    writing into it changes nothing) and the child's validation loss at epoch 0; the strategy's result is what
+    the child starts from (here the fresh init, so each merged child trains exactly like its fresh control)."""
+    import numpy as np
+
+    seen, losses = [], []
+
+    class Probing:
+        name, description, uses_data = "probing", "records its probe, returns the fresh init", True
+
+        def merge(self, child, child_init, a: Parent, b: Parent, probe=None):
+            seen.append(probe.inputs.clone())
+            probe.inputs.mul_(0)
+            losses.append(probe.val_loss(child_init))
+            return [(w.clone(), bb.clone()) for w, bb in child_init]
+
+    cfg = tiny_config()
+    cfg.ga.paired_control = True
+    cfg.training.min_delta = 1e9  # no epoch improves: each child stops after patience + 1 epochs, its
+    result, _ = run(cfg, digits, strategy=Probing())  # best val loss is the one at epoch 1
+    merged = [r for r in result.records if r.merged]
+    assert merged and len(seen) == len(merged)
+    assert all(tuple(x.shape) == (256, digits.n_features) and x.dtype == torch.float32 for x in seen)
+    assert all(torch.equal(x, seen[0]) for x in seen)
+    assert np.allclose(seen[0].numpy(), np.asarray(digits.x_train[:256], dtype=np.float32))
+    assert all((r.metric, r.n_epochs, r.val_loss) == (r.control_metric, r.control_n_epochs, r.control_val_loss)
+               for r in merged)
+    assert all(math.isfinite(v) and v > 0 for v in losses)

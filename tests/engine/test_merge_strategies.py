@@ -8,6 +8,7 @@ fresh).
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 import torch
@@ -17,7 +18,8 @@ from hypothesis import strategies as st
 from gaterm.config import GAConfig
 from gaterm.engine.chromosome import Chromosome, LayerGene
 from gaterm.engine.fitness import ACTIVATIONS, build_model, get_layers, set_layers
-from gaterm.merge import Parent, check_merged
+from gaterm.errors import MergeError
+from gaterm.merge import Parent, Probe, check_merged, run_merge
 from gaterm.plugins import load_plugins
 from gaterm_builtin.merges import MeanMerge
 from gaterm_builtin.merges_extra import (
@@ -25,8 +27,11 @@ from gaterm_builtin.merges_extra import (
     FitterMerge,
     InheritMerge,
     Net2NetMerge,
+    RepairedAlignedMerge,
+    SelectMerge,
     ShrinkPerturb,
     all_strategies,
+    preactivation_stats,
 )
 
 N_IN, N_OUT = 7, 3
@@ -52,6 +57,18 @@ def fresh_layers(layers, seed: int) -> list:
         torch.manual_seed(seed)
         model = build_model(chromo(layers), N_IN, N_OUT)
     return get_layers(model)
+
+
+def make_probe(c, x: torch.Tensor, seed: int) -> Probe:
+    """A probe with inputs `x` and, as validation loss, the MSE of the network's output on `x` against fixed
+    random targets (what gaterm builds from a real data set, in miniature)."""
+    y = torch.randn(len(x), N_OUT, generator=torch.Generator().manual_seed(seed + 7))
+
+    def val_loss(layers) -> float:
+        with torch.random.fork_rng(devices=[]):  # building the network draws an init: not from the global RNG
+            return float(torch.nn.functional.mse_loss(outputs(layers, c, x), y))
+
+    return Probe(x, val_loss)
 
 
 def parent(layers, seed: int, metric: float = 0.5, higher_is_better: bool = True) -> Parent:
@@ -81,8 +98,8 @@ layers_st = st.lists(layer_st, min_size=1, max_size=5)
 
 def test_every_new_strategy_is_registered_and_mean_stays_the_default(strategies):
     ps = load_plugins(entry_points=False)
-    assert set(NEW) == {"aligned", "net2net", "fitter", "inherit", "mean+sp", "aligned+sp", "net2net+sp",
-                        "fitter+sp", "inherit+sp"}
+    assert set(NEW) == {"aligned", "aligned-repair", "net2net", "fitter", "inherit", "mean+sp", "aligned+sp",
+                        "aligned-repair+sp", "net2net+sp", "fitter+sp", "inherit+sp", "select"}
     assert set(NEW) | {"mean"} <= set(strategies)
     assert all(ps.merges.owner[n] == "gaterm_builtin.merges_extra" for n in NEW)
     assert ps.merges.owner["mean"] == "gaterm_builtin.merges"
@@ -96,16 +113,20 @@ def test_every_strategy_exact_shapes_finite_pure_and_deterministic(strategies, a
     pb = parent(b, seed + 2, 0.5)
     child_init = random_layers(c, seed + 3)
     before = [clone_all(child_init), clone_all(pa.layers), clone_all(pb.layers)]
+    x = torch.randn(40, N_IN, generator=torch.Generator().manual_seed(seed))
+    x_before = x.clone()
+    probe = make_probe(c, x, seed)
     for name, s in strategies.items():
         rng_state = torch.get_rng_state()
-        merged = s.merge(chromo(c), child_init, pa, pb)
+        merged = run_merge(s, chromo(c), child_init, pa, pb, probe)
         assert torch.equal(rng_state, torch.get_rng_state()), f"{name} used the global RNG"
         checked = check_merged(name, child_init, merged)  # exact shapes, finite values
         assert [tuple(w.shape) for w, _ in merged] == [tuple(w.shape) for w, _ in child_init]
         assert [tuple(x.shape) for _, x in merged] == [tuple(x.shape) for _, x in child_init]
         assert same(before[0], child_init) and same(before[1], pa.layers) and same(before[2], pb.layers), name
-        assert same(merged, s.merge(chromo(c), child_init, pa, pb)), f"{name} is not deterministic"
-        if name != "mean":  # no zero padding: inputs have no zero entry, so neither may the result
+        assert torch.equal(x, x_before), name
+        assert same(merged, run_merge(s, chromo(c), child_init, pa, pb, probe)), f"{name} is not deterministic"
+        if name not in ("mean", "select"):  # no zero padding (select may pick mean): no input entry is zero
             assert all(bool((w != 0).all()) and bool((x != 0).all()) for w, x in merged), name
         set_layers(build_model(chromo(c), N_IN, N_OUT), checked)
 
@@ -212,6 +233,159 @@ def test_aligned_activation_rule_uses_the_other_parent_or_fresh_init():
     assert torch.equal(merged[1][0], child_init[1][0])  # no parent has softsign at layer 1: fresh
 
 
+# ----- aligned-repair --------------------------------------------------------------------------------------
+def child_preactivations(layers, c, x):
+    """(mean, std) of each hidden layer's pre-activation of the network `layers` with genes `c`."""
+    return preactivation_stats(Parent(chromo(c), layers, 0.0, True), x.to(torch.float64))
+
+
+@settings(max_examples=50, deadline=None)
+@given(a=layers_st, b=layers_st, c=layers_st, seed=st.integers(0, 2**16))
+def test_aligned_repair_gives_inherited_units_their_parents_statistics(a, b, c, seed):
+    """Every inherited unit's pre-activation, on the probe rows, has the mean and spread of the parent units it
+    came from (averaged over the parents that supplied it); fresh units and the output layer are untouched."""
+    pa, pb = parent(a, seed + 1, 0.9), parent(b, seed + 2, 0.4)
+    child_init = random_layers(c, seed + 3)
+    x = torch.randn(64, N_IN, generator=torch.Generator().manual_seed(seed))
+    s = RepairedAlignedMerge()
+    plain, sources = s.build(chromo(c), child_init, pa, pb)
+    repaired = s.merge(chromo(c), child_init, pa, pb, probe=Probe(x, lambda layers: 0.0))
+    got = child_preactivations(repaired, c, x)
+    parent_stats = {id(pa): preactivation_stats(pa, x.double()), id(pb): preactivation_stats(pb, x.double())}
+    for i, layer_sources in enumerate(sources):
+        mu_t, sd_t, n = (torch.zeros(len(got[i][0]), dtype=torch.float64) for _ in range(3))
+        for p, rows in layer_sources:
+            for j, r in enumerate(rows.tolist()):
+                if r >= 0:
+                    mu_t[j] += parent_stats[id(p)][i][0][r]
+                    sd_t[j] += parent_stats[id(p)][i][1][r]
+                    n[j] += 1
+        for j in range(len(n)):
+            if n[j] == 0:  # a unit with fresh incoming weights is left as it is
+                assert torch.equal(repaired[i][0][j], plain[i][0][j])
+                assert torch.equal(repaired[i][1][j], plain[i][1][j])
+                continue
+            target_sd = float(sd_t[j] / n[j])
+            plain_sd = float(child_preactivations(repaired[:i] + plain[i:], c, x)[i][1][j])
+            if target_sd < 1e-6 or plain_sd < 1e-6:
+                continue  # a dead unit: left alone by design
+            assert abs(float(got[i][0][j]) - float(mu_t[j] / n[j])) <= 1e-4 * (1 + target_sd)
+            if not 1 / 20 < target_sd / plain_sd < 20:
+                continue  # a clamped scale: the spread moves toward the target but is bounded by design
+            assert abs(float(got[i][1][j]) - target_sd) <= 1e-4 * (1 + target_sd)
+    assert same(repaired[-1:], plain[-1:])
+
+
+def test_aligned_repair_of_a_permuted_copy_is_the_copy_and_needs_data():
+    layers = [(8, "relu"), (6, "tanh")]
+    pa = parent(layers, 0)
+    pb = permuted(pa, 1)
+    x = torch.randn(64, N_IN, generator=torch.Generator().manual_seed(3))
+    merged = run_merge(RepairedAlignedMerge(), chromo(layers), random_layers(layers, 2), pa, pb, make_probe(layers, x, 0))
+    for (w, b), (wa, ba) in zip(merged, pa.layers):
+        torch.testing.assert_close(w, wa, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(b, ba, rtol=1e-4, atol=1e-5)
+    with pytest.raises(MergeError, match="'aligned-repair' uses data and no probe was given"):
+        run_merge(RepairedAlignedMerge(), chromo(layers), random_layers(layers, 2), pa, pb, None)
+
+
+def test_aligned_repair_leaves_units_after_a_fresh_layer_alone(strategies):
+    """Layer 0 has an activation no parent has (fresh); layer 1 gets only the parents' biases and fresh
+    incoming weights, so REPAIR must not rescale it to the parents' statistics. With `+sp` the data reaches the
+    base strategy too."""
+    pa, pb = parent([(6, "relu"), (5, "tanh")], 0, 0.9), parent([(6, "relu"), (5, "tanh")], 1, 0.2)
+    c = [(6, "elu"), (5, "tanh")]
+    child_init = fresh_layers(c, 2)
+    x = torch.randn(64, N_IN, generator=torch.Generator().manual_seed(5))
+    s = RepairedAlignedMerge()
+    plain, sources = s.build(chromo(c), child_init, pa, pb)
+    assert sources[0] == [] and sources[1] == []
+    assert same(s.merge(chromo(c), child_init, pa, pb, probe=make_probe(c, x, 0)), plain)
+    pc = parent([(4, "relu"), (5, "tanh")], 3)  # narrower than the child at layer 0: a real merge
+    c2 = [(6, "relu"), (5, "tanh")]
+    child_init2 = fresh_layers(c2, 4)
+    probe = make_probe(c2, x, 0)
+    rep = run_merge(strategies["aligned-repair"], chromo(c2), child_init2, pa, pc, probe)
+    sp = run_merge(strategies["aligned-repair+sp"], chromo(c2), child_init2, pa, pc, probe)
+    plain_sp = run_merge(strategies["aligned+sp"], chromo(c2), child_init2, pa, pc, probe)
+    for (w, b), (ws, bs), (w0, b0) in zip(rep, sp, child_init2):
+        torch.testing.assert_close(ws, 0.5 * w + 0.1 * w0)
+        torch.testing.assert_close(bs, 0.5 * b + 0.1 * b0)
+    assert not same(sp, plain_sp)
+    with pytest.raises(ValueError, match="needs a probe"):
+        s.merge(chromo(c2), child_init2, pa, pc)
+    with pytest.raises(MergeError, match="'aligned-repair'.*the child reads 7 features"):
+        run_merge(s, chromo(c2), child_init2, pa, pc, Probe(torch.randn(10, 12), lambda layers: 0.0))
+
+
+def test_aligned_repair_restores_the_spread_that_averaging_loses():
+    """Two different parents of the same shape: averaging matched units shrinks the spread of the first
+    layer's pre-activations; REPAIR brings it back to the parents' level."""
+    layers = [(16, "relu"), (16, "relu")]
+    pa, pb = parent(layers, 10), parent(layers, 11)
+    x = torch.randn(128, N_IN, generator=torch.Generator().manual_seed(4))
+    s = RepairedAlignedMerge()
+    plain = s.build(chromo(layers), random_layers(layers, 2), pa, pb)[0]
+    repaired = s.merge(chromo(layers), random_layers(layers, 2), pa, pb, probe=Probe(x, lambda layers: 0.0))
+    want = (preactivation_stats(pa, x.double())[1][1].mean() + preactivation_stats(pb, x.double())[1][1].mean()) / 2
+    before = child_preactivations(plain, layers, x)[1][1].mean()
+    after = child_preactivations(repaired, layers, x)[1][1].mean()
+    assert before < 0.9 * want
+    assert abs(float(after - want)) < 0.02 * float(want)
+
+
+# ----- select ----------------------------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(a=layers_st, b=layers_st, c=layers_st, seed=st.integers(0, 2**16))
+def test_select_returns_the_candidate_with_the_lowest_validation_loss(strategies, a, b, c, seed):
+    pa, pb = parent(a, seed + 1, 0.9), parent(b, seed + 2, 0.4)
+    child_init = random_layers(c, seed + 3)
+    x = torch.randn(32, N_IN, generator=torch.Generator().manual_seed(seed))
+    probe = make_probe(c, x, seed)
+    select = strategies["select"]
+    assert [s.name for s in select.candidates] == ["mean", "aligned", "aligned-repair", "net2net", "fitter",
+                                                   "inherit"]
+    chosen = run_merge(select, chromo(c), child_init, pa, pb, probe)
+    losses = {s.name: probe.val_loss(run_merge(s, chromo(c), child_init, pa, pb, probe)) for s in select.candidates}
+    assert select.last_choice == min(losses, key=losses.get)  # the first of equal losses, as listed
+    assert probe.val_loss(chosen) == min(losses.values())
+    assert same(chosen, run_merge(strategies[select.last_choice], chromo(c), child_init, pa, pb, probe))
+
+
+def test_select_skips_non_finite_candidates_and_names_a_failing_one():
+    layers = [(4, "relu")]
+    pa, pb = parent(layers, 0), parent(layers, 1)
+    child_init = random_layers(layers, 2)
+
+    class Const:
+        uses_data = False
+
+        def __init__(self, name, value):
+            self.name, self.description, self.value = name, name, value
+
+        def merge(self, child, child_init, a, b):
+            return [(torch.full_like(w, self.value), torch.full_like(x, self.value)) for w, x in child_init]
+
+    def loss(layers_):  # the constant the candidate filled in, as the "loss"; inf for 3
+        v = float(layers_[0][0][0, 0])
+        return math.inf if v == 3.0 else v
+
+    s = SelectMerge([Const("three", 3.0), Const("two", 2.0), Const("one-a", 1.0), Const("one-b", 1.0)])
+    got = s.merge(chromo(layers), child_init, pa, pb, probe=Probe(torch.zeros(2, N_IN), loss))
+    assert s.last_choice == "one-a" and float(got[0][0][0, 0]) == 1.0
+    s = SelectMerge([Const("three", 3.0)])
+    assert same(s.merge(chromo(layers), child_init, pa, pb, probe=Probe(torch.zeros(2, N_IN), loss)), child_init)
+    assert s.last_choice is None
+
+    class Broken(Const):
+        def merge(self, child, child_init, a, b):
+            return child_init[:1]
+
+    with pytest.raises(MergeError, match="'select'.*'broken' returned 1 layers"):
+        run_merge(SelectMerge([Const("one", 1.0), Broken("broken", 0)]), chromo(layers), child_init, pa, pb,
+                  Probe(torch.zeros(2, N_IN), loss))
+
+
 # ----- net2net ---------------------------------------------------------------------------------------------
 @st.composite
 def widened(draw):
@@ -246,9 +420,10 @@ def test_net2net_child_computes_the_fitter_parents_function(fc, other, seed):
     if len(c) == len(f):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
     else:
-        # each identity layer adds 0.05 x a fresh init of noise: the deviation grows with the added depth
+        # each identity layer adds 0.05 x a fresh init of noise, which the output layer then mixes: a loose
+        # bound that grows with the added depth (a broken identity layer deviates by the signal itself)
         extra = len(c) - len(f)
-        assert float((got - want).abs().max()) <= extra * (0.05 * float(want.abs().max()) + 0.05)
+        assert float((got - want).abs().max()) <= extra * (0.1 * float(want.abs().max()) + 0.1)
 
 
 def test_net2net_same_shape_is_the_fitter_parent_and_replicas_differ():
