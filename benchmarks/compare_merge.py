@@ -3,8 +3,9 @@ on real data, as a user runs it. Prints, last, per data set: the merge/basic rat
 (generations >= 1) with its 95% CI and Mann-Whitney p, the paired merged/fresh ratios of epochs and time with
 Wilcoxon p, the result differences, the early-stopping floor and the share of the possible saving captured.
 
-Defaults: wine-quality, 3 seeds, benchmarks/compare.toml (the study's GA with population 16, survivors 8,
-6 generations, to fit 10 minutes on 2 cores), both cores (--workers 2). Extra arguments go to `gaterm compare`
+Defaults: wine-quality, 3 seeds, strategies mean (the study's), aligned-repair and select (gaterm's default),
+benchmarks/compare.toml (the study's GA with population 16, survivors 8, 6 generations), both cores
+(--workers 2). Extra arguments go to `gaterm compare`
 unchanged, e.g.
     python benchmarks/compare_merge.py --datasets boston
     python benchmarks/compare_merge.py --datasets mnist-10k --seeds 2 --config benchmarks/mnist10k.toml
@@ -25,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     extra = sys.argv[1:]
-    defaults = {"--datasets": "wine-quality", "--seeds": "3", "--workers": "2",
+    defaults = {"--datasets": "wine-quality", "--seeds": "3", "--workers": "2", "--strategies": "mean,aligned-repair,select",
                 "--config": str(REPO / "benchmarks" / "compare.toml"),
                 "--data-dir": str(REPO.parent / "shared" / "data")}
     args = [a for k, v in defaults.items() if k not in extra for a in (k, v)] + extra

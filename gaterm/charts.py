@@ -26,32 +26,6 @@ def histogram(values: Sequence[float], bins: int = 10, width: int = 40, unit: st
     return lines
 
 
-def histogram_pair(
-    a: Sequence[float], b: Sequence[float], labels: tuple[str, str], bins: int = 10, width: int = 24,
-    unit: str = "s",
-) -> list[str]:
-    """Two distributions on shared bins, side by side: `range | a-count bar | b-count bar`."""
-    fa = np.asarray([v for v in a if np.isfinite(v)], dtype=float)
-    fb = np.asarray([v for v in b if np.isfinite(v)], dtype=float)
-    both = np.concatenate([fa, fb])
-    if both.size == 0:
-        return ["(no data)"]
-    lo, hi = float(both.min()), float(both.max())
-    if hi == lo:
-        hi = lo + 1e-9
-    ca, edges = np.histogram(fa, bins=bins, range=(lo, hi))
-    cb, _ = np.histogram(fb, bins=bins, range=(lo, hi))
-    peak = max(int(ca.max()), int(cb.max()), 1)
-    label_w = max(len(f"{e:.2f}") for e in edges)
-    rng_w = 2 * label_w + 1 + len(unit)
-    lines = [f"{'':>{rng_w}} {labels[0]:<{width + 5}} {labels[1]}"]
-    for x, y, e0, e1 in zip(ca, cb, edges[:-1], edges[1:]):
-        bar_a = "#" * round(width * x / peak)
-        bar_b = "#" * round(width * y / peak)
-        lines.append(f"{e0:>{label_w}.2f}-{e1:<{label_w}.2f}{unit} {int(x):>4} {bar_a:<{width}} {int(y):>4} {bar_b}")
-    return lines
-
-
 def bars(items: Sequence[tuple[str, float]], width: int = 40, unit: str = "s") -> list[str]:
     """A horizontal bar chart: `label  value ####`, bars scaled to the largest value."""
     if not items:

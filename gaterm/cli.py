@@ -50,7 +50,7 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
     if per_arm:
         g.add_argument("--merge", action=argparse.BooleanOptionalAction, default=None,
                        help="children start from merged parent weights (default: on)")
-        g.add_argument("--merge-strategy", metavar="NAME", help="merge strategy (default: mean)")
+        g.add_argument("--merge-strategy", metavar="NAME", help="merge strategy (default: select)")
         g.add_argument("--seed", type=_positive_int, metavar="N")
     g.add_argument("--paired-control", action=argparse.BooleanOptionalAction, default=None,
                    help="also train each merged child from fresh init, for comparison only "
@@ -102,7 +102,9 @@ def build_compare_parser() -> argparse.ArgumentParser:
     p.add_argument("--datasets", default="digits", metavar="A,B", help="comma-separated data sets (default: digits)")
     p.add_argument("--seeds", default="3", metavar="N|A,B",
                    help="a count (seeds 0..N-1) or a comma-separated list (default: 3)")
-    p.add_argument("--strategies", default="mean", metavar="A,B", help="merge strategies, one arm each (default: mean)")
+    p.add_argument("--strategies", default=None, metavar="A,B",
+                   help="merge strategies, one arm each (default: the config's merge_strategy, select unless "
+                   "--config sets another)")
     p.add_argument("--config", type=Path, metavar="FILE.toml", help="configuration for every arm; flags override it")
     p.add_argument("--data-dir", metavar="DIR", help="directory with one sub-directory per data set")
     p.add_argument("--out", type=Path, metavar="DIR", help="comparison directory to create (default: runs/compare-TIME)")
@@ -167,6 +169,8 @@ def prepare_resume(args: argparse.Namespace) -> tuple[RunConfig, Path, Any]:
         if getattr(args, name, None) is not None:
             flag = "--" + name.replace("_", "-")
             raise GatermError(f"--resume continues a run with its own config.toml; it cannot be combined with {flag}")
+    from gaterm.events import COMPLETED
+
     run_dir = Path(args.resume)
     if not (run_dir / "config.toml").is_file():
         raise GatermError(f"--resume: {run_dir} is not a gaterm run directory (no config.toml)")
@@ -178,7 +182,7 @@ def prepare_resume(args: argparse.Namespace) -> tuple[RunConfig, Path, Any]:
             reason = json.loads(summary.read_text()).get("stop_reason", "")
         except ValueError:
             reason = ""
-        if reason in ("generations", "target", "time_budget"):
+        if reason in COMPLETED:
             raise GatermError(f"--resume: {run_dir} already finished (stop reason: {reason})")
     cfg = load_config(run_dir / "config.toml").validate()
     state = load_checkpoint(run_dir / CHECKPOINT, cfg) if (run_dir / CHECKPOINT).is_file() else None

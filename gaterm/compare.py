@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gaterm.charts import bars, histogram_pair
+from gaterm.charts import bars, histogram_columns
 from gaterm.config import RunConfig
 from gaterm.errors import ConfigError, GatermError
 from gaterm.events import EvaluationRecord, RunFinished
@@ -397,15 +397,12 @@ def render_report(comp: Comparison, a: dict[str, Any]) -> str:
 
         runs = [r for r in comp.runs if r.dataset == name]
         lines += ["", "### Figures", ""]
-        for s in comp.strategies:
-            tb = _times(_subset([r for r in runs if r.arm == BASIC], 0))
-            tm = _times(_subset([r for r in runs if r.arm == arm_name(s)], 0))
-            db, dm = describe_times(tb), describe_times(tm)
-            lines += [
-                (f"Fitness-time histogram, basic (mean {_f(db['mean'])}s, skew {_f(db['skewness'], '.2f')}) vs "
-                f"{arm_name(s)} (mean {_f(dm['mean'])}s, skew {_f(dm['skewness'], '.2f')}):"), "", "```",
-                *histogram_pair(tb, tm, (BASIC, arm_name(s)), bins=12), "```", "",
-            ]
+        arms = [BASIC, *(arm_name(s) for s in comp.strategies)]
+        series = [(arm, _times(_subset([r for r in runs if r.arm == arm], 0))) for arm in arms]
+        lines += [
+            "Fitness-time histogram, every evaluation of every seed, shared bins (`<` marks the bin holding the mean):",
+            "", "```", *histogram_columns(series, bins=12, width=24 if len(series) <= 2 else 14), "```", "",
+        ]
         lines += ["Total duration per run (s, paired-control trainings excluded):", "", "```"]
         lines += bars([(f"{r.arm} seed {r.seed}", r.duration_without_control) for r in runs])
         lines += ["```"]
@@ -462,10 +459,13 @@ def run_compare_cli(args: argparse.Namespace) -> int:
 
     datasets = split_names(args.datasets, "datasets")
     seeds = parse_seeds(args.seeds)
-    strategies = split_names(args.strategies, "strategies")
+    if args.strategies is not None:
+        strategies = split_names(args.strategies, "strategies")
     if args.paired_control is None:
         args.paired_control = True
     base = config_from_args(args)
+    if args.strategies is None:  # the configured (by default gaterm's default) merge strategy
+        strategies = [base.ga.merge_strategy]
     data_dir = data_dir_from(args.data_dir)
     out = args.out or Path("runs") / f"compare-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     if out.exists() and (not out.is_dir() or any(out.iterdir())):

@@ -97,6 +97,10 @@ class GenerationFinished:
     summary: GenerationSummary
 
 
+# Stop reasons of a run that ended as configured (a "cancelled" or "error: ..." run can be resumed).
+COMPLETED = ("generations", "target", "time_budget")
+
+
 @dataclass(frozen=True)
 class RunFinished:
     stop_reason: str  # "generations", "target", "time_budget", "cancelled"

@@ -16,6 +16,7 @@ from typing import IO, Any
 from gaterm import __version__
 from gaterm.errors import GatermError
 from gaterm.events import (
+    COMPLETED,
     CheckpointReady,
     EvaluationFinished,
     EvaluationRecord,
@@ -187,6 +188,8 @@ class RunWriter:
             for i, (w, b) in enumerate(ev.best_layers):
                 state[f"{2 * i}.weight"], state[f"{2 * i}.bias"] = w, b
             torch.save(state, self.path / "best_model.pt")
+        if ev.stop_reason in COMPLETED:  # a completed run cannot be resumed: its checkpoint is dead weight
+            (self.path / CHECKPOINT).unlink(missing_ok=True)
 
 
 def _best_json(rec: EvaluationRecord | None) -> dict[str, Any] | None:

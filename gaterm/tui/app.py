@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from gaterm.config import RunConfig, load_config
+from gaterm.config import GAConfig, RunConfig, load_config
 from gaterm.errors import GatermError
 from gaterm.events import (
     EpochFinished,
@@ -307,11 +307,13 @@ class GatermApp(App[int]):
 
     def _open_comparison(self, path: Path) -> str | None:
         """A `gaterm compare` directory: open every arm's run (DATASET/seed-N/ARM), labelled by that path, and
-        compare the first basic arm with the first merge arm."""
+        compare the first basic arm with the first arm of the default merge strategy (else the first merge arm)."""
         arm_dirs = sorted(d for d in path.glob("*/seed-*/*") if (d / "evaluations.csv").is_file())
         if not arm_dirs:
             return f"{path}: a comparison directory without run directories"
+        preferred = f"merge-{GAConfig().merge_strategy}"
         firsts: dict[str, str] = {}
+        first_preferred = None
         for d in arm_dirs:
             try:
                 run = read_run_dir(d, label=str(d.relative_to(path)))
@@ -320,6 +322,10 @@ class GatermApp(App[int]):
             key = f"run-{len(self.runs) + 1}"
             self.runs[key] = run
             firsts.setdefault(run.kind, key)
+            if run.kind == "merge" and d.name == preferred and first_preferred is None:
+                first_preferred = key
+        if first_preferred is not None:
+            firsts["merge"] = first_preferred
         self.compared.update(firsts)
         self._refresh_compare()
         self.action_show_tab("compare")

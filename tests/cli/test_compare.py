@@ -1,4 +1,5 @@
-"""`gaterm compare` on a tiny real comparison: identical generation 0, paired control, report contents."""
+"""`gaterm compare` on a tiny real comparison: identical generation 0, paired control, report contents. The
+comparison runs with no --strategies, so its one merge arm is the default strategy's (`select`)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def comparison(tmp_path_factory):
 
 def test_every_arm_has_a_run_directory(comparison):
     for seed in (0, 1):
-        for arm in ("basic", "merge-mean"):
+        for arm in ("basic", "merge-select"):
             d = comparison / "digits" / f"seed-{seed}" / arm
             assert (d / "summary.json").is_file() and (d / "evaluations.csv").is_file()
             assert json.loads((d / "summary.json").read_text())["merge"] == (arm != "basic")
@@ -53,14 +54,14 @@ def test_generation_zero_is_identical_in_both_arms(comparison):
     for seed in (0, 1):
         base = comparison / "digits" / f"seed-{seed}"
         b = [r for r in rows(base / "basic" / "evaluations.csv") if r["generation"] == "0"]
-        m = [r for r in rows(base / "merge-mean" / "evaluations.csv") if r["generation"] == "0"]
+        m = [r for r in rows(base / "merge-select" / "evaluations.csv") if r["generation"] == "0"]
         key = ("id", "genes", "seed", "metric", "val_loss", "n_epochs")
         assert [[r[k] for k in key] for r in b] == [[r[k] for k in key] for r in m]
         assert len(b) == 4
 
 
 def test_paired_control_trains_each_merged_child_from_fresh_init(comparison):
-    merge = rows(comparison / "digits" / "seed-0" / "merge-mean" / "evaluations.csv")
+    merge = rows(comparison / "digits" / "seed-0" / "merge-select" / "evaluations.csv")
     children = [r for r in merge if r["generation"] != "0"]
     assert children and all(r["merged"] == "1" and r["control_n_epochs"] != "" for r in children)
     assert all(r["control_metric"] == "" for r in merge if r["generation"] == "0")
@@ -85,11 +86,11 @@ def test_report_holds_the_tables_and_figures(comparison):
                  "Fitness-time histogram", "Total duration per run"):
         assert text in report, text
     data = json.loads((comparison / "compare.json").read_text())
-    c = data["results"]["digits"]["comparisons"]["merge-mean"]
+    c = data["results"]["digits"]["comparisons"]["merge-select"]
     assert c["paired"]["pairs"] == 2 * (2 + 2)  # 2 seeds x 2 generations x 2 children
     assert 0 < c["paired"]["epochs_ratio"] < 3
     a = data["results"]["digits"]["arms"]
-    assert a["basic"]["all"]["evaluations"] == a["merge-mean"]["all"]["evaluations"] == 2 * (4 + 2 * 2)
+    assert a["basic"]["all"]["evaluations"] == a["merge-select"]["all"]["evaluations"] == 2 * (4 + 2 * 2)
     assert a["basic"]["gen1"]["evaluations"] == 2 * 4
 
 

@@ -57,6 +57,7 @@ def reference(tmp_path_factory) -> tuple[Path, list[tuple]]:
     cfg = tmp / "c.toml"
     cfg.write_text(CONFIG)
     assert main(["--no-ui", "--quiet", "--config", str(cfg), "--out", str(tmp / "ref")]) == 0
+    assert not (tmp / "ref" / "checkpoint.pt").exists()  # a completed run cannot be resumed: none is kept
     return cfg, rows(tmp / "ref" / "evaluations.csv")
 
 
@@ -118,8 +119,10 @@ def test_ctrl_c_leaves_a_resumable_directory(tmp_path, reference):
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 130
     assert json.loads((out / "summary.json").read_text())["stop_reason"] == "cancelled"
+    assert (out / "checkpoint.pt").exists()  # kept: the run is to be resumed
     assert main(["--no-ui", "--quiet", "--resume", str(out)]) == 0
     assert rows(out / "evaluations.csv") == expected
+    assert not (out / "checkpoint.pt").exists()
 
 
 def test_resume_refuses_what_it_cannot_continue(tmp_path, reference, capsys):
@@ -133,10 +136,13 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path, reference, capsys):
     assert main(["--no-ui", "--resume", str(done), "--population", "8"]) == 2
     assert "cannot be combined with --population" in capsys.readouterr().err
     # a checkpoint whose run config was edited afterwards belongs to a different configuration
-    (done / "summary.json").unlink()
-    if not (done / "checkpoint.pt").exists():
-        pytest.skip("no checkpoint written")
-    text = (done / "config.toml").read_text().replace("population = 6", "population = 7")
-    (done / "config.toml").write_text(text)
-    assert main(["--no-ui", "--resume", str(done)]) == 2
+    cut = tmp_path / "cut"
+    proc = start(["--config", str(cfg), "--out", str(cut)])
+    while proc.poll() is None and n_rows(cut / "evaluations.csv") < 8:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130 and (cut / "checkpoint.pt").exists()
+    text = (cut / "config.toml").read_text().replace("population = 6", "population = 7")
+    (cut / "config.toml").write_text(text)
+    assert main(["--no-ui", "--resume", str(cut)]) == 2
     assert "belongs to a different configuration" in capsys.readouterr().err

@@ -96,14 +96,14 @@ layer_st = st.tuples(st.integers(min_value=1, max_value=12), st.sampled_from(ACT
 layers_st = st.lists(layer_st, min_size=1, max_size=5)
 
 
-def test_every_new_strategy_is_registered_and_mean_stays_the_default(strategies):
+def test_every_new_strategy_is_registered_and_select_is_the_default(strategies):
     ps = load_plugins(entry_points=False)
     assert set(NEW) == {"aligned", "aligned-repair", "net2net", "fitter", "inherit", "mean+sp", "aligned+sp",
                         "aligned-repair+sp", "net2net+sp", "fitter+sp", "inherit+sp", "select"}
     assert set(NEW) | {"mean"} <= set(strategies)
     assert all(ps.merges.owner[n] == "gaterm_builtin.merges_extra" for n in NEW)
     assert ps.merges.owner["mean"] == "gaterm_builtin.merges"
-    assert isinstance(strategies["mean"], MeanMerge) and GAConfig().merge_strategy == "mean"
+    assert isinstance(strategies["mean"], MeanMerge) and GAConfig().merge_strategy == "select"
 
 
 @settings(max_examples=120, deadline=None)

@@ -314,7 +314,6 @@ async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app
     from gaterm.engine.evolve import Engine
     from gaterm.runner import load_dataset
     from gaterm.tui.app import GatermApp
-    from gaterm_builtin.merges import MeanMerge
 
     cfg = tui_config(max_epochs=6, patience=6)
     cfg.ga.generations = 8
@@ -341,7 +340,7 @@ async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app
     cfg_ref = tui_config(max_epochs=6, patience=6)
     cfg_ref.ga.generations = 8
     reference = Engine(cfg_ref, load_dataset(plugin_set, plugin_set.dataset("digits"), cfg_ref, None),
-                       MeanMerge()).run()
+                       plugin_set.merge_strategy(cfg_ref.ga.merge_strategy)).run()
     got = [(r["id"], r["genes"], r["metric"], r["parent_a"]) for r in rows(out / "evaluations.csv")]
     want = [(str(r.id), r.genes, repr(r.metric), "" if r.parent_a is None else str(r.parent_a))
             for r in reference.records]
@@ -359,6 +358,7 @@ async def test_a_comparison_directory_opens_every_arm_and_compares_basic_with_me
         assert app._open_run_dir(comparison) is None
         await pilot.pause()
         labels = sorted(r.label for r in app.runs.values())
-        assert labels == [f"boston/seed-{s}/{arm}" for s in range(3) for arm in ("basic", "merge-mean")]
+        arms = ("basic", "merge-aligned-repair", "merge-mean", "merge-select")
+        assert labels == [f"boston/seed-{s}/{arm}" for s in range(3) for arm in arms]
         assert app.runs[app.compared["basic"]].label == "boston/seed-0/basic"
-        assert app.runs[app.compared["merge"]].label == "boston/seed-0/merge-mean"
+        assert app.runs[app.compared["merge"]].label == "boston/seed-0/merge-select"  # the default strategy's

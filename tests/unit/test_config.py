@@ -12,7 +12,7 @@ from gaterm.errors import ConfigError
 
 def test_defaults_follow_the_study():
     cfg = RunConfig()
-    assert cfg.dataset == "digits" and cfg.ga.merge and cfg.ga.merge_strategy == "mean"
+    assert cfg.dataset == "digits" and cfg.ga.merge and cfg.ga.merge_strategy == "select"
     assert cfg.genes.optimizer == ["sgd", "adam", "rmsprop", "adadelta", "adagrad", "adamax", "nadam"]
     assert cfg.genes.activation == ["tanh", "sigmoid", "relu", "softsign", "elu"]
     assert cfg.genes.neurons == list(range(10, 201, 10)) and cfg.genes.layers == [1, 2, 3, 4, 5]
