@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 from gaterm.config import RunConfig, config_from_dict, load_config
 from gaterm.errors import GatermError
+from gaterm.events import COMPLETED
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -169,8 +170,6 @@ def prepare_resume(args: argparse.Namespace) -> tuple[RunConfig, Path, Any]:
         if getattr(args, name, None) is not None:
             flag = "--" + name.replace("_", "-")
             raise GatermError(f"--resume continues a run with its own config.toml; it cannot be combined with {flag}")
-    from gaterm.events import COMPLETED
-
     run_dir = Path(args.resume)
     if not (run_dir / "config.toml").is_file():
         raise GatermError(f"--resume: {run_dir} is not a gaterm run directory (no config.toml)")

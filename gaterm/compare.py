@@ -459,13 +459,11 @@ def run_compare_cli(args: argparse.Namespace) -> int:
 
     datasets = split_names(args.datasets, "datasets")
     seeds = parse_seeds(args.seeds)
-    if args.strategies is not None:
-        strategies = split_names(args.strategies, "strategies")
     if args.paired_control is None:
         args.paired_control = True
     base = config_from_args(args)
-    if args.strategies is None:  # the configured (by default gaterm's default) merge strategy
-        strategies = [base.ga.merge_strategy]
+    # no --strategies: the configured merge strategy (gaterm's default unless --config sets one)
+    strategies = [base.ga.merge_strategy] if args.strategies is None else split_names(args.strategies, "strategies")
     data_dir = data_dir_from(args.data_dir)
     out = args.out or Path("runs") / f"compare-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     if out.exists() and (not out.is_dir() or any(out.iterdir())):

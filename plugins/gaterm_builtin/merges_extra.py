@@ -26,7 +26,7 @@ import torch
 from gaterm import hookimpl
 from gaterm.engine.chromosome import Chromosome
 from gaterm.engine.fitness import ACTIVATIONS
-from gaterm.merge import PROBE_ROWS, LayerWeights, MergeStrategy, Parent, Probe, check_merged, uses_data
+from gaterm.merge import PROBE_ROWS, LayerWeights, MergeStrategy, Parent, Probe, run_merge, uses_data
 from gaterm_builtin.merges import MeanMerge
 
 # Activations whose output is never negative, and those that are the identity on non-negative inputs (so an
@@ -443,9 +443,10 @@ class ShrinkPerturb:
         self.uses_data = uses_data(base)
 
     def merge(
-        self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent, **data
+        self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent,
+        probe: Probe | None = None,
     ) -> list[LayerWeights]:
-        merged = check_merged(self.base.name, child_init, self.base.merge(child, child_init, a, b, **data))
+        merged = run_merge(self.base, child, child_init, a, b, probe)
         return [
             (self.lam * w + self.sigma * w0, self.lam * bb + self.sigma * b0)
             for (w, bb), (w0, b0) in zip(merged, child_init)
@@ -481,8 +482,7 @@ class SelectMerge:
             raise ValueError(f"{self.name} needs a probe (validation loss)")
         best: tuple[float, str, list[LayerWeights]] | None = None
         for cand in self.candidates:
-            kwargs = {"probe": probe} if uses_data(cand) else {}
-            layers = check_merged(cand.name, child_init, cand.merge(child, child_init, a, b, **kwargs))
+            layers = run_merge(cand, child, child_init, a, b, probe)
             loss = probe.val_loss(layers)
             if math.isfinite(loss) and (best is None or loss < best[0]):
                 best = (loss, cand.name, layers)
