@@ -43,8 +43,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gaterm.chromosome import Chromosome, LayerGene, random_chromosome
 from gaterm.config import GeneStore, RunConfig, load_config
-from gaterm.engine.chromosome import Chromosome, LayerGene, random_chromosome
 from gaterm.engine.fitness import (
     DeviceData,
     evaluate,
@@ -57,7 +57,7 @@ from gaterm.engine.fitness import (
 from gaterm.engine.operators import crossover
 from gaterm.merge import Parent, run_merge
 from gaterm.plugins import load_plugins
-from gaterm.runner import load_dataset
+from gaterm.session import open_dataset
 from gaterm.stats import paired_ratio_ci, wilcoxon_p
 from gaterm_builtin.merges_extra import SelectMerge
 
@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.patience is not None:
             cfg.training.patience = args.patience
         t0 = time.perf_counter()
-        ds = load_dataset(ps, ps.dataset(ds_name), cfg, args.data_dir)
+        ds = open_dataset(ps, ps.dataset(ds_name), cfg, args.data_dir)
         store = cfg.genes.resolve_for_task(ds.task)
         data = DeviceData(ds, "cpu")
         warm_up(data, store.optimizer, store.loss)

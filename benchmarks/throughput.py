@@ -16,11 +16,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from gaterm.chromosome import Chromosome, LayerGene
 from gaterm.config import RunConfig
-from gaterm.engine.chromosome import Chromosome, LayerGene
 from gaterm.engine.fitness import DeviceData, build_model, evaluate, warm_up
 from gaterm.plugins import load_plugins
-from gaterm.runner import load_dataset
+from gaterm.session import open_dataset
 
 CASES = [  # (data set, hidden widths, batch, loss, epochs)
     ("wine-quality", (64, 64), 32, "mse", 20),
@@ -54,7 +54,7 @@ def main() -> None:
     for name, widths, bs, loss, epochs in CASES:
         cfg = RunConfig(dataset=name)
         cfg.training.max_epochs, cfg.training.patience, cfg.training.min_delta = epochs, 10**6, 0.0
-        ds = load_dataset(ps, ps.dataset(name), cfg, Path(args.data_dir))
+        ds = open_dataset(ps, ps.dataset(name), cfg, Path(args.data_dir))
         data = DeviceData(ds, "cpu")
         warm_up(data, ["adam"], [loss])
         c = Chromosome("adam", loss, 0.001, bs, tuple(LayerGene(w, "relu") for w in widths))

@@ -19,14 +19,15 @@ from pathlib import Path
 
 import torch
 
+from gaterm.chromosome import Chromosome, LayerGene
 from gaterm.config import RunConfig
 from gaterm.engine.backends import ProcessPoolBackend
-from gaterm.engine.chromosome import Chromosome, LayerGene
-from gaterm.engine.evolve import Engine, reached
+from gaterm.engine.evolve import Engine
 from gaterm.engine.fitness import DeviceData, evaluate, evaluation_seed, warm_up
 from gaterm.events import EvaluationFinished
 from gaterm.plugins import load_plugins
-from gaterm.runner import load_dataset
+from gaterm.session import open_dataset
+from gaterm.states import Direction
 
 TARGETS = {"wine-quality": 0.48, "digits": 0.975}
 
@@ -39,7 +40,7 @@ def run_gaterm(cfg: RunConfig, ds, strategy, data_dir: Path, cap: float) -> tupl
     def watch(ev):
         if isinstance(ev, EvaluationFinished):
             count[0] += 1
-            if not hit and reached(ev.record.metric, cfg.ga.target, ds.higher_is_better):
+            if not hit and Direction.of(ds.higher_is_better).reached(ev.record.metric, cfg.ga.target):
                 hit.append((time.perf_counter() - t0, count[0]))
 
     cfg.ga.time_budget_s = cap
@@ -77,7 +78,7 @@ def run_optuna(cfg: RunConfig, ds, seed: int, cap: float) -> tuple[float, int]:
 
         res = evaluate(c, data, cfg.training, evaluation_seed(seed, trial.number), on_epoch=on_epoch)
         count[0] += 1
-        if not hit and reached(res.metric, cfg.ga.target, ds.higher_is_better):
+        if not hit and Direction.of(ds.higher_is_better).reached(res.metric, cfg.ga.target):
             hit.append((time.perf_counter() - t0, count[0]))
             trial.study.stop()
         return res.metric
@@ -108,7 +109,7 @@ def main() -> None:
             cfg = RunConfig(dataset=name, seed=seed)
             cfg.ga.target = TARGETS[name]
             cfg.training.prune = True
-            ds = load_dataset(ps, ps.dataset(name), cfg, data_dir)
+            ds = open_dataset(ps, ps.dataset(name), cfg, data_dir)
             tg, ng = run_gaterm(cfg, ds, ps.merge_strategy("mean"), data_dir, args.cap)
             ocfg = RunConfig(dataset=name, seed=seed)
             ocfg.ga.target = TARGETS[name]

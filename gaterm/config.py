@@ -16,7 +16,6 @@ OPTIMIZERS = ("sgd", "adam", "rmsprop", "adadelta", "adagrad", "adamax", "nadam"
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "softsign", "elu")
 LOSSES = {"classification": ("cross_entropy",), "regression": ("mae", "mse", "huber")}
 DEFAULT_LOSSES = {"classification": ["cross_entropy"], "regression": ["mae", "mse"]}
-TASKS = tuple(LOSSES)
 
 
 @dataclass
@@ -59,6 +58,11 @@ class GAConfig:
     # it beside the merged result, never use it for selection. Doubles the cost of merged children.
     paired_control: bool = False
 
+    @property
+    def planned_evaluations(self) -> int:
+        """Evaluations of a run that goes the distance: generation 0's population, then the children."""
+        return self.population + (self.generations - 1) * (self.population - self.survivors)
+
 
 @dataclass
 class TrainingConfig:
@@ -71,8 +75,9 @@ class TrainingConfig:
     test_fraction: float = 0.2
     device: str = "cpu"
     threads: int = 0  # 0: let gaterm choose
-    # Median pruning (off by default so the study's experiment stays comparable): stop an evaluation at epoch
-    # k > prune_warmup when its validation loss is worse than the median of earlier generations' at epoch k.
+    # Median pruning (off by default so the study's experiment stays comparable): stop an evaluation after epoch
+    # k > prune_warmup when its best validation loss so far is worse than the median, over earlier generations'
+    # evaluations, of their best validation loss up to epoch k.
     prune: bool = False
     prune_warmup: int = 5
 
@@ -234,6 +239,13 @@ def config_from_dict(data: dict[str, Any], base: RunConfig | None = None) -> Run
                     raise _unknown_key(f"[{key}]", sub, fields)
                 setattr(section, sub, _coerce(f"{key}.{sub}", subval, str(fields[sub].type)))
     return cfg
+
+
+def config_from(path: Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Defaults, overlaid by the TOML file at `path` (if any), overlaid by `overrides` (a dict shaped like the
+    file, e.g. from command-line flags); then validated."""
+    cfg = load_config(path) if path is not None else RunConfig()
+    return config_from_dict(overrides or {}, cfg).validate()
 
 
 def load_config(path: Path, base: RunConfig | None = None) -> RunConfig:

@@ -6,10 +6,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gaterm.errors import DataError
+from gaterm.errors import DataError, GatermError, PluginError
+
+if TYPE_CHECKING:
+    from gaterm.config import RunConfig
 
 DATA_DIR_ENV = "GATERM_DATA_DIR"
 
@@ -231,3 +235,21 @@ def prepare(
         spec.name, spec.task, fx(x_train), fy(y_train), fx(x_val), fy(y_val), fx(x_test), fy(y_test),
         x.shape[1], 1, t_mean, t_std,
     )
+
+
+def load_dataset(spec: DatasetSpec, cfg: RunConfig, data_dir: Path | None, owner: str = "?") -> Dataset:
+    """Run the plugin's loader and split the result; a loader's own bug is reported with its plugin's name."""
+    try:
+        raw = spec.load(LoadContext(data_dir=data_dir, seed=cfg.seed))
+    except GatermError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise PluginError(
+            f"data set {spec.name!r} (plugin {owner!r}) failed to load: {type(exc).__name__}: {exc}"
+        ) from None
+    try:
+        return prepare(spec, raw, cfg.seed, cfg.training.val_fraction, cfg.training.test_fraction)
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise DataError(f"data set {spec.name!r}: loader returned unusable arrays ({exc})") from None

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from gaterm.states import Status, StopReason
+
 if TYPE_CHECKING:
+    from gaterm.chromosome import Chromosome
     from gaterm.config import RunConfig
-    from gaterm.engine.chromosome import Chromosome
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class EvaluationRecord:
     best_epoch: int
     training_time: float  # the fitness time: training + test, wall seconds
     merge_time: float
-    status: str
+    status: Status
     seed: int
     chromosome: Chromosome
     # The paired control (only for merged children when `ga.paired_control` is on): the same child trained
@@ -34,7 +36,13 @@ class EvaluationRecord:
     control_val_loss: float | None = None
     control_n_epochs: int | None = None
     control_time: float | None = None
-    control_status: str | None = None
+    control_status: Status | None = None
+    error: str | None = None  # the message of an ERROR status
+
+    @property
+    def status_text(self) -> str:
+        """The status as `evaluations.csv` writes it (`error: MESSAGE` for errors)."""
+        return self.status.text(self.error)
 
     @property
     def genes(self) -> str:
@@ -97,17 +105,19 @@ class GenerationFinished:
     summary: GenerationSummary
 
 
-# Stop reasons of a run that ended as configured (a "cancelled" or "error: ..." run can be resumed).
-COMPLETED = ("generations", "target", "time_budget")
-
-
 @dataclass(frozen=True)
 class RunFinished:
-    stop_reason: str  # "generations", "target", "time_budget", "cancelled"
+    stop_reason: StopReason
     total_duration_s: float
     records: tuple[EvaluationRecord, ...] = field(repr=False)
     best: EvaluationRecord | None
     best_layers: list | None = field(default=None, repr=False)
+    error: str | None = None  # the message, when stop_reason is ERROR
+
+    @property
+    def stop_text(self) -> str:
+        """The stop reason as `summary.json` writes it (`error: MESSAGE` for errors)."""
+        return self.stop_reason.text(self.error)
 
 
 @dataclass(frozen=True)

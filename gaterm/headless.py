@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Self
 
 from rich.console import Console
@@ -27,13 +26,8 @@ from gaterm.events import (
     RunFinished,
     RunStarted,
 )
-from gaterm.stats import describe_times
-
-
-def fmt_metric(v: float, name: str) -> str:
-    if not math.isfinite(v):
-        return str(v)
-    return f"{v:.4f}" if name == "accuracy" else f"{v:.4g}"
+from gaterm.formatting import fmt_metric
+from gaterm.stats import fitness_time_stats, fitness_times
 
 
 class HeadlessView:
@@ -107,8 +101,8 @@ class HeadlessView:
     def _print_summary(self, ev: RunFinished) -> None:
         m = self._metric
         recs = ev.records
-        d = describe_times([r.training_time for r in recs])
-        table = Table(title=f"run finished ({ev.stop_reason})", show_header=False)
+        d = fitness_time_stats(recs)
+        table = Table(title=f"run finished ({ev.stop_text})", show_header=False)
         table.add_row("evaluations", str(len(recs)))
         table.add_row("total duration", f"{ev.total_duration_s:.1f}s")
         table.add_row("fitness time mean / median", f"{d['mean']:.3f}s / {d['median']:.3f}s")
@@ -123,5 +117,5 @@ class HeadlessView:
         self.console.print(table)
         if recs:
             self.console.print("fitness time histogram:")
-            for line in histogram([r.training_time for r in recs], bins=8, width=30):
+            for line in histogram(fitness_times(recs), bins=8, width=30):
                 self.console.print("  " + line, highlight=False)

@@ -8,8 +8,9 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
-from gaterm.engine.chromosome import Chromosome
+from gaterm.chromosome import Chromosome
 from gaterm.errors import MergeError
+from gaterm.states import Direction
 
 # A dense layer's parameters: (weight of shape [out, in], bias of shape [out]).
 LayerWeights = tuple[torch.Tensor, torch.Tensor]
@@ -27,6 +28,10 @@ class Parent:
     layers: Sequence[LayerWeights]
     metric: float
     higher_is_better: bool
+
+    @property
+    def direction(self) -> Direction:
+        return Direction.of(self.higher_is_better)
 
 
 @runtime_checkable

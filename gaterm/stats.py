@@ -1,11 +1,31 @@
-"""Statistics of a run's evaluations, shared by the headless summary, the results writer and (later) the TUI."""
+"""Statistics of a run's evaluations, shared by the headless summary, the run directory, compare mode and the TUI."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 import numpy as np
+
+from gaterm.states import Status
+
+
+class _Timed(Protocol):
+    training_time: float
+    status: Status
+
+
+def fitness_times(rows: Iterable[_Timed]) -> list[float]:
+    """The fitness times every statistic uses: one rule for every consumer. Rows that errored trained nothing and
+    are left out; diverged and pruned rows cost their time and are counted (dropping them would make failures
+    look fast)."""
+    return [r.training_time for r in rows if r.status.timed]
+
+
+def fitness_time_stats(rows: Iterable[_Timed]) -> dict[str, float]:
+    """Mean, median and skewness of `fitness_times(rows)` (see `describe_times`)."""
+    return describe_times(fitness_times(rows))
 
 
 def describe_times(times: Sequence[float]) -> dict[str, float]:

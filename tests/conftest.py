@@ -145,6 +145,6 @@ def plugin_set():
 @pytest.fixture(scope="session")
 def digits(plugin_set):
     """scikit-learn's digits, split and standardized as a run sees them (seed 0)."""
-    from gaterm.runner import load_dataset
+    from gaterm.session import open_dataset
 
-    return load_dataset(plugin_set, plugin_set.dataset("digits"), tiny_config(), None)
+    return open_dataset(plugin_set, plugin_set.dataset("digits"), tiny_config(), None)

@@ -7,6 +7,7 @@ measured where the training runs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
@@ -17,14 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import torch
 
+from gaterm.chromosome import Chromosome
 from gaterm.config import RunConfig, TrainingConfig
-from gaterm.engine.chromosome import Chromosome
 from gaterm.engine.fitness import Cancelled, DeviceData, FitnessResult, evaluate, warm_up
 from gaterm.errors import GatermError
 from gaterm.merge import LayerWeights
+from gaterm.states import Direction, Status
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ def _error_result(data: DeviceData, exc: BaseException) -> FitnessResult:
     last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" at {Path(last.filename).name}:{last.lineno}" if last else ""
     message = " ".join(f"{type(exc).__name__}: {exc}{where}".split())  # one line: it goes into a CSV cell
-    worst = 0.0 if data.dataset.task == "classification" else math.inf
-    return FitnessResult(worst, math.inf, 0, 0, 0.0, f"error: {message}", [])
+    worst = Direction.of(data.dataset.higher_is_better).worst
+    return FitnessResult(worst, math.inf, 0, 0, 0.0, Status.ERROR, [], error=message)
 
 
 def run_task(
@@ -109,8 +110,6 @@ def run_task(
 class SerialBackend:
     """Evaluates in this process, one after another (the default; reports every epoch)."""
 
-    trains_here = True
-
     def __init__(self) -> None:
         self._data: DeviceData | None = None
         self._training: TrainingConfig | None = None
@@ -146,12 +145,13 @@ def effective_threads(configured: int) -> int:
 
 def _load_worker_data(config: dict[str, Any], data_dir: str | None) -> DeviceData:
     from gaterm.config import config_from_dict
+    from gaterm.datasets import load_dataset
     from gaterm.plugins import load_plugins
-    from gaterm.runner import load_dataset
 
     cfg = config_from_dict(config)
     ps = load_plugins()
-    ds = load_dataset(ps, ps.dataset(cfg.dataset), cfg, Path(data_dir) if data_dir else None)
+    ds = load_dataset(ps.dataset(cfg.dataset), cfg, Path(data_dir) if data_dir else None,
+                      ps.datasets.owner.get(cfg.dataset, "?"))
     data = DeviceData(ds, cfg.training.device)
     genes = cfg.genes.resolve_for_task(ds.task)
     warm_up(data, genes.optimizer, genes.loss)
@@ -188,32 +188,25 @@ def worker_run(task: EvalTask) -> EvalOutcome:
 def _result_to_wire(r: FitnessResult | None) -> FitnessResult | None:
     if r is None:
         return None
-    layers = [(w.numpy(), b.numpy()) for w, b in r.layers]
-    return FitnessResult(r.metric, r.val_loss, r.n_epochs, r.best_epoch, r.fitness_time, r.status, layers,
-                         r.val_curve)
+    return dataclasses.replace(r, layers=[(w.numpy(), b.numpy()) for w, b in r.layers])
 
 
 def _task_to_wire(task: EvalTask) -> EvalTask:
     """Tensors travel as numpy arrays (plain pickles, no shared-memory handles)."""
     if task.init_layers is None:
         return task
-    layers = [(w.numpy(), b.numpy()) for w, b in task.init_layers]
-    return EvalTask(task.id, task.generation, task.chromosome, task.seed, layers, task.control,
-                    task.prune_medians, task.prune_warmup)
+    return dataclasses.replace(task, init_layers=[(w.numpy(), b.numpy()) for w, b in task.init_layers])
 
 
 def _outcome_from_wire(out: EvalOutcome) -> EvalOutcome:
     def fix(r: FitnessResult | None) -> FitnessResult | None:
         if r is None:
             return None
-        layers = [(torch.as_tensor(w), torch.as_tensor(b)) for w, b in r.layers]
-        return FitnessResult(r.metric, r.val_loss, r.n_epochs, r.best_epoch, r.fitness_time, r.status, layers,
-                             r.val_curve)
+        return dataclasses.replace(r, layers=[(torch.as_tensor(w), torch.as_tensor(b)) for w, b in r.layers])
 
     task = out.task
     if task.init_layers is not None:
-        task = EvalTask(task.id, task.generation, task.chromosome, task.seed, None, task.control,
-                        task.prune_medians, task.prune_warmup)
+        task = dataclasses.replace(task, init_layers=None)
     return EvalOutcome(task, fix(out.result), fix(out.control))  # type: ignore[arg-type]
 
 
@@ -309,20 +302,6 @@ class ProcessPoolBackend:
                 self._stop.set()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-
-
-def median_curve(curves: Sequence[Sequence[float]]) -> list[float]:
-    """Per epoch k, the median over earlier completed evaluations of their best validation loss up to epoch k
-    (Optuna's median pruner compares a trial's best value so far with this)."""
-    if not curves:
-        return []
-    best = [np.minimum.accumulate(np.asarray(c, dtype=float)) for c in curves if len(c)]
-    longest = max((len(c) for c in best), default=0)
-    out = []
-    for k in range(longest):
-        vals = [float(c[k]) for c in best if len(c) > k and math.isfinite(c[k])]
-        out.append(float(np.median(vals)) if vals else math.inf)
-    return out
 
 
 # ----- Dask distributed -------------------------------------------------------------------------------------

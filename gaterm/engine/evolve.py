@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from gaterm.chromosome import Chromosome, random_chromosome
 from gaterm.config import RunConfig
 from gaterm.datasets import Dataset
 from gaterm.engine.backends import (
@@ -18,9 +20,7 @@ from gaterm.engine.backends import (
     EvaluationBackend,
     SerialBackend,
     effective_threads,
-    median_curve,
 )
-from gaterm.engine.chromosome import Chromosome, random_chromosome
 from gaterm.engine.fitness import (
     Cancelled,
     DeviceData,
@@ -30,7 +30,8 @@ from gaterm.engine.fitness import (
     make_probe,
     warm_up,
 )
-from gaterm.engine.operators import crossover, mutate, select, sort_key
+from gaterm.engine.operators import crossover, mutate, select
+from gaterm.engine.pruning import median_curve
 from gaterm.errors import GatermError
 from gaterm.events import (
     CheckpointReady,
@@ -47,6 +48,8 @@ from gaterm.events import (
     RunStarted,
 )
 from gaterm.merge import LayerWeights, MergeStrategy, Parent, run_merge, uses_data
+from gaterm.states import Direction, Status, StopReason
+from gaterm.stats import fitness_time_stats
 
 Listener = Callable[[Event], None]
 
@@ -59,29 +62,11 @@ class Individual:
     record: EvaluationRecord | None = None
 
 
-def by_status(population: list[Individual], ind_id: int) -> str | None:
-    for ind in population:
-        if ind.id == ind_id:
-            return ind.record.status if ind.record else None
-    return None
-
-
-def planned_evaluations(cfg: RunConfig) -> int:
-    ga = cfg.ga
-    return ga.population + (ga.generations - 1) * (ga.population - ga.survivors)
-
-
-def reached(metric: float, target: float | None, higher_is_better: bool) -> bool:
-    if target is None or math.isnan(metric):
-        return False
-    return metric >= target if higher_is_better else metric <= target
-
-
 class Engine:
     """Runs one GA search. It never prints and never touches a UI: every step is an event to `listeners`.
 
     `should_stop` is polled between evaluations and between epochs; when it returns True the evaluation in
-    progress is discarded and the run finishes with stop reason "cancelled".
+    progress is discarded and the run finishes with stop reason CANCELLED.
     """
 
     def __init__(
@@ -94,16 +79,16 @@ class Engine:
         backend: EvaluationBackend | None = None,
         resume: EngineState | None = None,
     ) -> None:
-        self.config = config
         self.dataset = dataset
         self.store = config.genes.resolve_for_task(dataset.task)
-        self.config.genes = self.store  # the effective config lists the losses actually used
+        # the effective config lists the losses actually used (a copy: the caller's config is not changed)
+        self.config = dataclasses.replace(config, genes=self.store)
         self.merge_strategy = merge_strategy if config.ga.merge else None
         if config.ga.merge and merge_strategy is None:
             raise ValueError("merge is on but no merge strategy was given")
         self.listeners = list(listeners)
         self.should_stop = should_stop or (lambda: False)
-        self.higher_is_better = dataset.higher_is_better
+        self.direction = Direction.of(dataset.higher_is_better)
         self._weights: dict[int, list[LayerWeights]] = {}
         self._records: list[EvaluationRecord] = []
         self._best_record: EvaluationRecord | None = None
@@ -122,17 +107,17 @@ class Engine:
 
     # ------------------------------------------------------------------
     def run(self) -> RunFinished:
-        """Run the search to its end; a user-facing error mid-run still finishes the run (reason "error")."""
+        """Run the search to its end; a user-facing error mid-run still finishes the run (reason ERROR)."""
         self._t0 = time.perf_counter()
         try:
             stop_reason = self._loop()
         except GatermError as exc:
             if self._run_started:  # consumers only ever see RunFinished after RunStarted
-                self.emit(self._finished(f"error: {exc}"))
+                self.emit(self._finished(StopReason.ERROR, str(exc)))
             raise
         except BaseException as exc:  # a bug or an interrupt: still leave a complete summary, then re-raise
             if self._run_started:
-                self.emit(self._finished(f"error: {type(exc).__name__}: {exc}"))
+                self.emit(self._finished(StopReason.ERROR, f"{type(exc).__name__}: {exc}"))
             raise
         finally:
             self.backend.close()
@@ -140,16 +125,17 @@ class Engine:
         self.emit(finished)
         return finished
 
-    def _finished(self, stop_reason: str) -> RunFinished:
+    def _finished(self, stop_reason: StopReason, error: str | None = None) -> RunFinished:
         return RunFinished(
             stop_reason=stop_reason,
+            error=error,
             total_duration_s=self._elapsed_before + time.perf_counter() - self._t0,
             records=tuple(self._records),
             best=self._best_record,
             best_layers=self._best_layers,
         )
 
-    def _loop(self) -> str:
+    def _loop(self) -> StopReason:
         cfg, ga = self.config, self.config.ga
         torch.set_num_threads(effective_threads(cfg.training.threads))
         data = DeviceData(self.dataset, cfg.training.device)
@@ -158,8 +144,8 @@ class Engine:
         rng = np.random.default_rng(cfg.seed)
         self._run_started = True
         self.emit(RunStarted(
-            cfg, self.dataset.task, self.dataset.metric_name, self.higher_is_better, self.dataset.sizes(),
-            planned_evaluations(cfg), resumed_from=self._resume.next_generation if self._resume else None,
+            cfg, self.dataset.task, self.dataset.metric_name, self.direction.higher_is_better,
+            self.dataset.sizes(), ga.planned_evaluations, resumed_from=self._resume.next_generation if self._resume else None,
         ))
         if self._resume is not None:
             population, next_id, start_gen = self._restore(self._resume, rng)
@@ -169,28 +155,25 @@ class Engine:
                 population.append(Individual(next_id, random_chromosome(rng, self.store)))
                 next_id += 1
 
-        stop_reason = "generations"
+        stop_reason = StopReason.GENERATIONS
         for gen in range(start_gen, ga.generations):
             pending = [ind for ind in population if ind.record is None]
             self.emit(GenerationStarted(gen, tuple(ind.id for ind in pending)))
             stop_reason = self._run_generation(gen, pending, population, data)
             scored = [(ind.id, ind.record.metric) for ind in population if ind.record is not None]
-            keep = set(select(scored, ga.survivors, self.higher_is_better))
+            keep = set(select(scored, ga.survivors, self.direction))
             if scored:
                 self.emit(GenerationFinished(self._summarize(gen, population, keep)))
-            if stop_reason != "generations" or gen == ga.generations - 1:
+            if stop_reason is not StopReason.GENERATIONS or gen == ga.generations - 1:
                 break
-            self._curves += [self._curve_of[i] for i in (ind.id for ind in pending)
-                             if i in self._curve_of and by_status(population, i) == "ok"]
+            self._curves += [self._curve_of[ind.id] for ind in pending
+                             if ind.id in self._curve_of and ind.record is not None and ind.record.status is Status.OK]
             population = [ind for ind in population if ind.id in keep]
             population.sort(key=lambda ind: ind.id)
             self._weights = {i: w for i, w in self._weights.items() if i in keep}
             survivors = list(population)
-            for _ in range(ga.population - ga.survivors):
-                if len(survivors) >= 2:
-                    ia, ib = rng.choice(len(survivors), size=2, replace=False)
-                else:
-                    ia = ib = 0
+            for _ in range(ga.population - ga.survivors):  # survivors >= 2 (validated): two distinct parents
+                ia, ib = rng.choice(len(survivors), size=2, replace=False)
                 pa, pb = survivors[int(ia)], survivors[int(ib)]
                 child = mutate(rng, crossover(rng, pa.chromosome, pb.chromosome), self.store, ga.mutation_prob)
                 population.append(Individual(next_id, child, (pa.id, pb.id)))
@@ -228,7 +211,7 @@ class Engine:
 
     def _run_generation(
         self, gen: int, pending: list[Individual], population: list[Individual], data: DeviceData
-    ) -> str:
+    ) -> StopReason:
         """Merge each child's initial weights here, evaluate through the backend, record in id order."""
         cfg, ga = self.config, self.config.ga
         medians = median_curve(self._curves) if cfg.training.prune and self._curves else None
@@ -244,15 +227,15 @@ class Engine:
                                   control=init_layers is not None and ga.paired_control,
                                   prune_medians=medians, prune_warmup=cfg.training.prune_warmup))
         by_id = {ind.id: ind for ind in pending}
-        reason = {"why": "generations"}
+        reason = {"why": StopReason.GENERATIONS}
 
         def may_start(task: EvalTask) -> bool:
             if self.should_stop():
-                reason["why"] = "cancelled"
+                reason["why"] = StopReason.CANCELLED
                 return False
             elapsed = self._elapsed_before + time.perf_counter() - self._t0
             if ga.time_budget_s is not None and elapsed >= ga.time_budget_s:
-                reason["why"] = "time_budget"
+                reason["why"] = StopReason.TIME_BUDGET
                 return False
             ind = by_id[task.id]
             self.emit(EvaluationStarted(gen, ind.id, ind.chromosome, ind.parents))
@@ -270,13 +253,13 @@ class Engine:
                 except StopIteration:
                     return reason["why"]
                 except Cancelled:
-                    return "cancelled"
+                    return StopReason.CANCELLED
                 self._record(gen, ind, out, task.init_layers is not None, merge_times.get(ind.id, 0.0))
-                if reached(out.result.metric, ga.target, self.higher_is_better):
-                    return "target"
+                if self.direction.reached(out.result.metric, ga.target):
+                    return StopReason.TARGET
         finally:
             outcomes.close()
-        return "generations"
+        return StopReason.GENERATIONS
 
     def _record(self, gen: int, ind: Individual, out: EvalOutcome, merged: bool, merge_time: float) -> None:
         res, control = out.result, out.control
@@ -300,9 +283,10 @@ class Engine:
             control_n_epochs=control.n_epochs if control else None,
             control_time=control.fitness_time if control else None,
             control_status=control.status if control else None,
+            error=res.error,
         )
         ind.record = rec
-        if res.status in ("ok", "pruned"):
+        if res.status.trained:
             self._weights[ind.id] = res.layers
         self._curve_of[ind.id] = res.val_curve
         self._records.append(rec)
@@ -317,9 +301,9 @@ class Engine:
         parents = []
         for pid in ind.parents or ():
             p, layers = by_id.get(pid), self._weights.get(pid)
-            if p is None or p.record is None or layers is None or p.record.status not in ("ok", "pruned"):
+            if p is None or p.record is None or layers is None or not p.record.status.trained:
                 return None  # e.g. a diverged parent: its weights are not finite, the child starts fresh
-            parents.append(Parent(p.chromosome, layers, p.record.metric, self.higher_is_better))
+            parents.append(Parent(p.chromosome, layers, p.record.metric, self.direction.higher_is_better))
         child_init = get_layers(init_model(ind.chromosome, data, seed))
         assert self.merge_strategy is not None
         probe = make_probe(ind.chromosome, data) if uses_data(self.merge_strategy) else None
@@ -327,20 +311,19 @@ class Engine:
 
     def _update_best(self, rec: EvaluationRecord, layers: list[LayerWeights]) -> None:
         best = self._best_record
-        if best is None or sort_key(rec.metric, self.higher_is_better) < sort_key(best.metric, self.higher_is_better):
+        if best is None or self.direction.better(rec.metric, best.metric):
             self._best_record, self._best_layers = rec, layers
 
     def _summarize(self, gen: int, population: list[Individual], keep: set[int]) -> GenerationSummary:
         recs = [r for r in self._records if r.generation == gen]
         metrics = [r.metric for r in recs if math.isfinite(r.metric)]
-        pick = max if self.higher_is_better else min
         best = self._best_record
         return GenerationSummary(
             generation=gen,
             evaluations=len(recs),
-            best_metric=pick(metrics) if metrics else math.nan,
+            best_metric=self.direction.best(metrics, float) if metrics else math.nan,
             mean_metric=float(np.mean(metrics)) if metrics else math.nan,
-            mean_fitness_time=float(np.mean([r.training_time for r in recs])) if recs else math.nan,
+            mean_fitness_time=fitness_time_stats(recs)["mean"],
             best_so_far_id=best.id if best else -1,
             best_so_far_metric=best.metric if best else math.nan,
             survivors=tuple(sorted(keep)),

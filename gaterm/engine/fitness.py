@@ -12,11 +12,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from gaterm.chromosome import Chromosome
 from gaterm.config import TrainingConfig
 from gaterm.datasets import Dataset
-from gaterm.engine.chromosome import Chromosome
+from gaterm.engine.pruning import should_prune
 from gaterm.errors import ConfigError
 from gaterm.merge import PROBE_ROWS, VAL_PROBE_ROWS, LayerWeights, Probe
+from gaterm.states import Direction, Status
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "softsign": nn.Softsign, "elu": nn.ELU,
@@ -44,9 +46,10 @@ class FitnessResult:
     n_epochs: int
     best_epoch: int
     fitness_time: float  # wall seconds: training + test
-    status: str  # "ok", "diverged", "pruned" or "error: ..."
+    status: Status
     layers: list[LayerWeights]
     val_curve: tuple[float, ...] = ()  # validation loss after each epoch
+    error: str | None = None  # the message, when status is ERROR
 
 
 class DeviceData:
@@ -181,7 +184,7 @@ def evaluate(
 
     start = time.perf_counter()
     best_loss, best_epoch, best_state, wait = math.inf, 0, None, 0
-    status, epoch = "ok", 0
+    status, epoch = Status.OK, 0
     curve: list[float] = []
     for epoch in range(1, cfg.max_epochs + 1):
         if should_stop is not None and should_stop():
@@ -200,7 +203,7 @@ def evaluate(
         if on_epoch is not None:
             on_epoch(epoch, val_loss)
         if not math.isfinite(val_loss):
-            status = "diverged"
+            status = Status.DIVERGED
             break
         improved = val_loss < best_loss - cfg.min_delta
         if improved:
@@ -210,19 +213,18 @@ def evaluate(
             wait += 1
             if wait >= cfg.patience:
                 break
-        if prune_medians is not None and epoch > prune_warmup and epoch <= len(prune_medians) \
-                and min(curve) > prune_medians[epoch - 1]:
-            status = "pruned"
+        if should_prune(curve, prune_medians, prune_warmup):
+            status = Status.PRUNED
             break
-    if status in ("ok", "pruned") and best_state is not None:
+    if status.trained and best_state is not None:
         with torch.no_grad():
             for t, saved in zip(model.state_dict().values(), best_state):
                 t.copy_(saved)
-    metric = _test_metric(model, data) if status != "diverged" else math.nan
+    metric = _test_metric(model, data) if status is not Status.DIVERGED else math.nan
     if not math.isfinite(metric):
-        status = "diverged"
-    if status == "diverged":
-        metric = 0.0 if ds.task == "classification" else math.inf
+        status = Status.DIVERGED
+    if status is Status.DIVERGED:
+        metric = Direction.of(ds.higher_is_better).worst
     fitness_time = time.perf_counter() - start
     return FitnessResult(
         metric=metric,

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TypeVar
 
 import numpy as np
 
+from gaterm.chromosome import Chromosome, LayerGene, random_layer
 from gaterm.config import GeneStore
-from gaterm.engine.chromosome import Chromosome, LayerGene, random_layer
+from gaterm.states import Direction
 
 T = TypeVar("T")
 
 
-def sort_key(metric: float, higher_is_better: bool) -> float:
-    """A key where smaller is better; NaN ranks last whatever the direction."""
-    if math.isnan(metric):
-        return math.inf
-    return -metric if higher_is_better else metric
-
-
-def select(
-    scored: Sequence[tuple[int, float]], survivors: int, higher_is_better: bool
-) -> list[int]:
+def select(scored: Sequence[tuple[int, float]], survivors: int, direction: Direction) -> list[int]:
     """Return the ids of the `survivors` best (id, metric) pairs; ties go to the older (smaller) id."""
-    ranked = sorted(scored, key=lambda im: (sort_key(im[1], higher_is_better), im[0]))
+    ranked = sorted(scored, key=lambda im: (direction.sort_key(im[1]), im[0]))
     return [i for i, _ in ranked[:survivors]]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import copy
 import threading
 from collections.abc import Iterable, Sequence
@@ -21,6 +20,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from gaterm.config import GAConfig, RunConfig, load_config
 from gaterm.errors import GatermError
 from gaterm.events import (
+    EngineState,
     EpochFinished,
     EvaluationFinished,
     EvaluationStarted,
@@ -30,7 +30,8 @@ from gaterm.events import (
     RunStarted,
 )
 from gaterm.plugins import PluginSet
-from gaterm.rundir import EvaluationRow, GenerationRow, RunData, read_run_dir
+from gaterm.rundir.files import EvaluationRow, GenerationRow
+from gaterm.rundir.reader import RunData, read_run_dir
 from gaterm.tui.formatting import fmt_metric, fmt_seconds
 from gaterm.tui.messages import EngineEvent, RunPhase
 from gaterm.tui.screens.help import HelpScreen
@@ -80,10 +81,14 @@ class GatermApp(App[int]):
         open_runs: Sequence[Path] = (),
         workers: int = 1,
         scheduler: str | None = None,
+        resume_state: EngineState | None = None,
+        resume: bool = False,
     ) -> None:
+        """`resume=True` continues the run in `out` (prepared by `gaterm.rundir.resume.prepare_resume`) from
+        `resume_state`, its checkpoint (None: generation 0 is redone), as soon as the app is mounted."""
         super().__init__()
         if plugins is None:
-            from gaterm.runner import open_plugins
+            from gaterm.session import open_plugins
 
             plugins = open_plugins()
         self.plugins = plugins
@@ -110,33 +115,8 @@ class GatermApp(App[int]):
         self._planned = 0
         self._generations = 1
         self._phase = ""
-        # `gaterm --resume RUN_DIR`: the run directory to continue (its checkpoint state, or None to redo
-        # generation 0); the run starts as soon as the app is mounted.
-        self.resume_state: object | None = None
-        self.resume_pending = False
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> GatermApp:
-        """The app as `gaterm` (without --no-ui) opens it: config file and flags, data dir, --out, and the
-        evaluation backend (--workers, --scheduler). Bad input raises GatermError before the UI opens."""
-        from gaterm.cli import config_from_args
-        from gaterm.datasets import data_dir_from
-        from gaterm.results import check_run_dir
-
-        if getattr(args, "resume", None) is not None:
-            from gaterm.cli import prepare_resume
-
-            config, run_dir, state = prepare_resume(args)
-            app = cls(config, data_dir=data_dir_from(args.data_dir), out=run_dir,
-                      workers=getattr(args, "workers", 1) or 1, scheduler=getattr(args, "scheduler", None))
-            app.resume_state, app.resume_pending = state, True
-            return app
-        config = config_from_args(args)
-        data_dir = data_dir_from(args.data_dir)
-        if args.out is not None:
-            check_run_dir(args.out)
-        return cls(config, data_dir=data_dir, out=args.out, workers=getattr(args, "workers", 1) or 1,
-                   scheduler=getattr(args, "scheduler", None))
+        self.resume_state: EngineState | None = resume_state
+        self.resume_pending = resume
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -176,8 +156,8 @@ class GatermApp(App[int]):
     @work(thread=True, group="preload", exit_on_error=False)
     def _preload(self) -> None:
         """Import torch and the engine in the background, so the first start does not stall the UI."""
-        import gaterm.results
-        import gaterm.runner  # noqa: F401
+        import gaterm.rundir.writer
+        import gaterm.session  # noqa: F401
 
     # ------------------------------------------------------------------ properties
     @property
@@ -341,7 +321,7 @@ class GatermApp(App[int]):
             self.notify(f"cannot start: {self.setup_pane.error}", severity="error")
             self.action_show_tab("setup")
             return
-        from gaterm.results import check_run_dir, default_run_dir
+        from gaterm.rundir.files import check_run_dir, default_run_dir
 
         out = self.out if self.out is not None else default_run_dir(cfg.dataset, self.runs_root)
         resuming, self.resume_pending = self.resume_pending, False
@@ -360,7 +340,7 @@ class GatermApp(App[int]):
         self.compared[run.kind] = key
         self.running = True
         self._stop.clear()
-        self._planned = cfg.ga.population + (cfg.ga.generations - 1) * (cfg.ga.population - cfg.ga.survivors)
+        self._planned = cfg.ga.planned_evaluations
         self._generations = cfg.ga.generations
         self._phase = "starting"
         self._view(key)
@@ -379,11 +359,11 @@ class GatermApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine", name=ENGINE_WORKER)
     def run_engine(
-        self, run_id: int, cfg: RunConfig, out: Path, resume_state: object | None = None, resuming: bool = False
+        self, run_id: int, cfg: RunConfig, out: Path, resume_state: EngineState | None = None, resuming: bool = False
     ) -> RunFinished:
         """The engine, in a thread: it only posts messages (thread-safe) and never touches a widget."""
-        from gaterm.results import RunWriter
-        from gaterm.runner import load_dataset, make_engine
+        from gaterm.rundir.writer import RunWriter
+        from gaterm.session import make_engine, open_dataset
 
         worker = get_current_worker()
 
@@ -396,7 +376,7 @@ class GatermApp(App[int]):
         spec = self.plugins.dataset(cfg.dataset)
         strategy = self.plugins.merge_strategy(cfg.ga.merge_strategy) if cfg.ga.merge else None
         self.post_message(RunPhase(run_id, f"loading data set {cfg.dataset}…"))
-        dataset = load_dataset(self.plugins, spec, cfg, self.data_dir)
+        dataset = open_dataset(self.plugins, spec, cfg, self.data_dir)
         self.post_message(RunPhase(run_id, "warming up…"))
         writer = RunWriter(out, extra={"data_dir": str(self.data_dir) if self.data_dir else None}, resume=resuming)
         started = threading.Event()

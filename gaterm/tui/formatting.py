@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
-from gaterm.engine.chromosome import Chromosome
+from gaterm.chromosome import Chromosome
 from gaterm.errors import ConfigError
+from gaterm.formatting import fmt_metric, fmt_seconds
+
+__all__ = ["compact_genes", "fmt_metric", "fmt_parents", "fmt_seconds"]
 
 _LOSS = {"cross_entropy": "ce", "mae": "mae", "mse": "mse", "huber": "hub"}
 _ACT = {"tanh": "tanh", "sigmoid": "sigm", "relu": "relu", "softsign": "ssgn", "elu": "elu"}
@@ -23,22 +24,6 @@ def compact_genes(genes: str) -> str:
     layers = " ".join(f"{lg.neurons}{_ACT.get(lg.activation, lg.activation)}" for lg in c.layers)
     loss = "" if c.loss == "cross_entropy" else f" {_LOSS.get(c.loss, c.loss)}"  # the only classification loss
     return f"{c.optimizer} {lr} b{c.batch_size}{loss} | {layers}"
-
-
-def fmt_metric(v: float, name: str) -> str:
-    if not math.isfinite(v):
-        return str(v)
-    return f"{v:.4f}" if name == "accuracy" else f"{v:.4g}"
-
-
-def fmt_seconds(v: float | None) -> str:
-    if v is None or not math.isfinite(v):
-        return "-"
-    if v < 10:
-        return f"{v:.2f}s"
-    if v < 600:
-        return f"{v:.1f}s"
-    return f"{int(v // 60)}m{int(v % 60):02d}s"
 
 
 def fmt_parents(a: int | None, b: int | None, merged: bool) -> str:

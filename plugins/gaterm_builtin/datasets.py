@@ -8,9 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gaterm import hookimpl
-from gaterm.datasets import DatasetSpec, DataSource, LoadContext, RawData
-from gaterm.errors import DataError
+from gaterm.plugin import DataError, DatasetSpec, DataSource, LoadContext, RawData, hookimpl
 
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 UCI_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/"

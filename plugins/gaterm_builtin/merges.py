@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gaterm import hookimpl
-from gaterm.engine.chromosome import Chromosome
-from gaterm.merge import LayerWeights, Parent, resize
+from gaterm.plugin import Chromosome, LayerWeights, Parent, hookimpl, resize
 
 
 class MeanMerge:

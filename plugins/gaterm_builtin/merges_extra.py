@@ -23,10 +23,18 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from gaterm import hookimpl
-from gaterm.engine.chromosome import Chromosome
-from gaterm.engine.fitness import ACTIVATIONS
-from gaterm.merge import PROBE_ROWS, LayerWeights, MergeStrategy, Parent, Probe, run_merge, uses_data
+from gaterm.plugin import (
+    ACTIVATIONS,
+    PROBE_ROWS,
+    Chromosome,
+    LayerWeights,
+    MergeStrategy,
+    Parent,
+    Probe,
+    hookimpl,
+    run_merge,
+    uses_data,
+)
 from gaterm_builtin.merges import MeanMerge
 
 # Activations whose output is never negative, and those that are the identity on non-negative inputs (so an
@@ -41,13 +49,9 @@ SP_LAMBDA, SP_SIGMA = 0.5, 0.1
 # helpers
 def fitter_first(a: Parent, b: Parent) -> tuple[Parent, Parent]:
     """(fitter parent, other parent); `a` first on a tie, a non-finite metric always loses."""
-    fa, fb = math.isfinite(a.metric), math.isfinite(b.metric)
-    if fa != fb:
-        return (a, b) if fa else (b, a)
-    if not fa or a.metric == b.metric:
+    if not math.isfinite(b.metric) or (math.isfinite(a.metric) and not a.direction.better(b.metric, a.metric)):
         return a, b
-    a_better = a.metric > b.metric if a.higher_is_better else a.metric < b.metric
-    return (a, b) if a_better else (b, a)
+    return b, a
 
 
 def depth(p: Parent) -> int:

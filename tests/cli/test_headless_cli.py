@@ -72,7 +72,7 @@ def test_headless_run_writes_a_complete_run_directory(tmp_path, tiny, capsys):
     assert summary["best"]["id"] == int(best["id"]) and summary["best"]["genes"] == best["genes"]
     assert len(rows(out / "generations.csv")) == 2
     # the saved best model loads safely into the network its genes describe and scores like the run said
-    from gaterm.engine.chromosome import Chromosome
+    from gaterm.chromosome import Chromosome
     from gaterm.engine.fitness import build_model
 
     model = build_model(Chromosome.parse(best["genes"]), 64, 10)

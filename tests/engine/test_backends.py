@@ -8,8 +8,10 @@ import signal
 import pytest
 
 from conftest import tiny_config
-from gaterm.engine.backends import ProcessPoolBackend, median_curve
-from gaterm.engine.evolve import Engine, planned_evaluations
+from gaterm.engine.backends import ProcessPoolBackend
+from gaterm.engine.evolve import Engine
+from gaterm.engine.pruning import median_curve
+from gaterm.states import Status
 from gaterm.events import EvaluationFinished
 from gaterm_builtin.merges import MeanMerge
 
@@ -47,7 +49,7 @@ def test_target_with_workers_stops_where_serial_stops(digits):
 
 
 def test_pruning_stops_an_evaluation_worse_than_the_median_and_keeps_its_partial_metric(digits):
-    from gaterm.engine.chromosome import Chromosome, LayerGene
+    from gaterm.chromosome import Chromosome, LayerGene
     from gaterm.engine.fitness import DeviceData, evaluate
 
     cfg = tiny_config().training
@@ -107,9 +109,10 @@ def test_an_exception_inside_one_evaluation_is_recorded_and_the_run_goes_on(digi
     cfg = small()
     cfg.ga.paired_control = False
     result = Engine(cfg, digits, MeanMerge()).run()
-    failed = [r for r in result.records if r.status.startswith("error")]
-    assert len(result.records) == planned_evaluations(cfg)
-    assert failed and all("injected failure" in r.status and r.metric == 0.0 for r in failed)
+    failed = [r for r in result.records if r.status is Status.ERROR]
+    assert len(result.records) == cfg.ga.planned_evaluations
+    assert failed and all("injected failure" in r.error and r.metric == 0.0 for r in failed)
+    assert all(r.status_text.startswith("error: RuntimeError: injected failure") for r in failed)
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +150,6 @@ def test_a_dask_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(digit
     remote = Engine(cfg, digits, MeanMerge(), [kill_one], backend=DaskBackend(dask_client, None)).run()
     assert killed
     ids = [r.id for r in remote.records]
-    assert len(ids) == len(set(ids)) == planned_evaluations(cfg)
+    assert len(ids) == len(set(ids)) == cfg.ga.planned_evaluations
     serial = Engine(cfg, digits, MeanMerge()).run()
     assert key(remote.records) == key(serial.records)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from conftest import tiny_config
-from gaterm.engine.evolve import Engine, planned_evaluations
+from gaterm.engine.evolve import Engine
 from gaterm.events import EvaluationFinished, GenerationFinished, RunFinished, RunStarted
 from gaterm.merge import Parent
 from gaterm_builtin.merges import MeanMerge
@@ -29,7 +29,7 @@ def test_a_run_emits_the_planned_evaluations_and_merges_children(digits):
     result, events = run(cfg, digits)
     assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
     recs = [e.record for e in events if isinstance(e, EvaluationFinished)]
-    assert len(recs) == planned_evaluations(cfg) == 4 + 2 * 2
+    assert len(recs) == cfg.ga.planned_evaluations == 4 + 2 * 2
     assert [r.generation for r in recs] == [0, 0, 0, 0, 1, 1, 2, 2]
     assert all(r.parent_a is None and not r.merged for r in recs[:4])
     assert all(r.merged and r.parent_a is not None for r in recs[4:])
@@ -107,7 +107,7 @@ def test_diverging_model_gets_the_worst_metric_and_the_run_goes_on(digits):
     cfg.genes.learning_rate = [1e6]  # explodes at once
     cfg.genes.activation = ["relu"]
     result, _ = run(cfg, digits)
-    assert len(result.records) == planned_evaluations(cfg)
+    assert len(result.records) == cfg.ga.planned_evaluations
     assert all(r.status == "diverged" and r.metric == 0.0 for r in result.records)
     assert not any(r.merged for r in result.records)  # diverged parents' weights are never merged
 

@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gaterm.engine.chromosome import Chromosome, LayerGene
+from gaterm.chromosome import Chromosome, LayerGene
 from gaterm.engine.fitness import build_model, get_layers
 from gaterm.merge import Parent, check_merged, resize
 from gaterm_builtin.merges import MeanMerge

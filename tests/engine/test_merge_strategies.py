@@ -15,8 +15,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gaterm.chromosome import Chromosome, LayerGene
 from gaterm.config import GAConfig
-from gaterm.engine.chromosome import Chromosome, LayerGene
 from gaterm.engine.fitness import ACTIVATIONS, build_model, get_layers, set_layers
 from gaterm.errors import MergeError
 from gaterm.merge import Parent, Probe, check_merged, run_merge

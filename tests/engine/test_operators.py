@@ -8,19 +8,20 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gaterm.chromosome import Chromosome, LayerGene, random_chromosome
 from gaterm.config import GeneStore
-from gaterm.engine.chromosome import Chromosome, LayerGene, random_chromosome
 from gaterm.engine.operators import crossover, mutate, select
+from gaterm.states import Direction
 
 STORE = GeneStore(loss=["mae", "mse"])
 
 
 def test_select_keeps_the_best_by_direction():
     scored = [(0, 0.5), (1, 0.9), (2, 0.7), (3, math.nan), (4, 0.9)]
-    assert select(scored, 2, higher_is_better=True) == [1, 4]  # tie: older id first
-    assert select(scored, 3, higher_is_better=False) == [0, 2, 1]
-    assert 3 not in select(scored, 4, higher_is_better=True)  # NaN ranks last
-    assert select([(0, math.inf), (1, 2.0)], 1, higher_is_better=False) == [1]
+    assert select(scored, 2, Direction.MAXIMIZE) == [1, 4]  # tie: older id first
+    assert select(scored, 3, Direction.MINIMIZE) == [0, 2, 1]
+    assert 3 not in select(scored, 4, Direction.MAXIMIZE)  # NaN ranks last
+    assert select([(0, math.inf), (1, 2.0)], 1, Direction.MINIMIZE) == [1]
 
 
 def test_crossover_of_different_lengths_takes_extra_layers_from_the_deeper_parent():

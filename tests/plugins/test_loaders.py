@@ -19,7 +19,7 @@ from gaterm.config import RunConfig
 from gaterm.datasets import DataSource, LoadContext, RawData
 from gaterm.errors import DataError
 from gaterm.plugins import load_plugins
-from gaterm.runner import load_dataset
+from gaterm.session import open_dataset
 from gaterm_builtin.datasets import (
     SOURCES,
     WINE_COLUMNS,
@@ -308,7 +308,7 @@ def load_raw(plugins, name: str, data_dir: Path | None, seed: int = 0) -> RawDat
 
 def split(plugins, name: str, data_dir: Path, seed: int = 0):
     cfg = RunConfig(dataset=name, seed=seed)
-    return load_dataset(plugins, plugins.dataset(name), cfg, data_dir)
+    return open_dataset(plugins, plugins.dataset(name), cfg, data_dir)
 
 
 def test_real_mnist_10k(plugins, shared_data):
@@ -373,7 +373,7 @@ def test_digits_ships_with_scikit_learn(plugins):
     raw = load_raw(plugins, "digits", None)  # needs no data directory and no network
     assert raw.x.shape == (1797, 64)
     assert set(np.unique(raw.y).tolist()) == set(range(10))
-    ds = load_dataset(plugins, plugins.dataset("digits"), RunConfig(dataset="digits"), None)
+    ds = open_dataset(plugins, plugins.dataset("digits"), RunConfig(dataset="digits"), None)
     assert ds.sizes() == {"train": 1079, "val": 359, "test": 359}
     assert ds.n_features == 64 and ds.n_outputs == 10 and ds.metric_name == "accuracy"
 
@@ -393,7 +393,7 @@ def test_missing_file_in_the_data_dir_says_where_to_put_it(plugins, tmp_path):
     assert "housing.data" in msg and SOURCES["boston"].url in msg and str(tmp_path / "boston") in msg
 
 
-# ----- splits of the real data through gaterm.runner.load_dataset -----
+# ----- splits of the real data through gaterm.session.open_dataset -----
 SPLIT_CASES = ["digits", "mnist-10k", "wine-quality", "wine-quality-white", "boston"]
 
 

@@ -81,11 +81,11 @@ def test_a_plugin_registered_through_an_entry_point_is_found_and_usable(site):
     assert set(info.hooks) == {"gaterm_register_datasets", "gaterm_register_merge_strategies"}
     # and the engine runs with both
     from conftest import tiny_config
-    from gaterm.runner import load_dataset, make_engine
+    from gaterm.session import make_engine, open_dataset
 
     cfg = tiny_config(merge_strategy="first-parent")
     cfg.dataset = "blobs"
-    ds = load_dataset(ps, ps.dataset("blobs"), cfg, None)
+    ds = open_dataset(ps, ps.dataset("blobs"), cfg, None)
     result = make_engine(cfg, ds, ps.merge_strategy("first-parent"), []).run()
     assert any(r.merged for r in result.records)
 
@@ -195,11 +195,11 @@ def test_the_readme_example_plugin_works_as_documented(site):
     assert ps.datasets.owner["moons"] == ps.merges.owner["better-parent"] == "moons"
 
     from conftest import tiny_config
-    from gaterm.runner import load_dataset, make_engine
+    from gaterm.session import make_engine, open_dataset
 
     cfg = tiny_config(merge_strategy="better-parent")
     cfg.dataset = "moons"
-    ds = load_dataset(ps, ps.dataset("moons"), cfg, None)
+    ds = open_dataset(ps, ps.dataset("moons"), cfg, None)
     assert ds.n_features == 2 and ds.n_outputs == 2
     result = make_engine(cfg, ds, ps.merge_strategy("better-parent"), []).run()
     assert any(r.merged for r in result.records) and result.best.metric > 0.6

@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Checkbox, Input, Select, Static
 
 from gaterm.config import load_config
-from gaterm.rundir import read_run_dir
+from gaterm.rundir.reader import read_run_dir
 from gaterm.tui.screens.help import HelpScreen
 from gaterm.tui.screens.prompt import PathPrompt
 from gaterm.tui.widgets.charts import CompareChart, FitnessHistogram
@@ -310,9 +310,9 @@ async def test_an_engine_that_fails_before_starting_shows_its_own_error(make_app
 
 
 async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app, plugin_set, tmp_path):
-    from gaterm.cli import build_parser
+    from gaterm.cli.run import build_parser, resolve
     from gaterm.engine.evolve import Engine
-    from gaterm.runner import load_dataset
+    from gaterm.session import open_dataset
     from gaterm.tui.app import GatermApp
 
     cfg = tui_config(max_epochs=6, patience=6)
@@ -332,14 +332,15 @@ async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app
     out = app.live.path
     assert json.loads((out / "summary.json").read_text())["stop_reason"] == "cancelled"
 
-    resumed = GatermApp.from_args(build_parser().parse_args(["--resume", str(out)]))
+    cfg_r, out_r, state_r = resolve(build_parser().parse_args(["--resume", str(out)]))
+    resumed = GatermApp(cfg_r, out=out_r, resume_state=state_r, resume=True)
     async with resumed.run_test(size=(120, 40)) as pilot:  # starts at once, from the last checkpoint
         await wait_until(pilot, lambda: resumed.live is not None and resumed.live.stop_reason is not None)
         assert resumed.live.stop_reason == "generations"
 
     cfg_ref = tui_config(max_epochs=6, patience=6)
     cfg_ref.ga.generations = 8
-    reference = Engine(cfg_ref, load_dataset(plugin_set, plugin_set.dataset("digits"), cfg_ref, None),
+    reference = Engine(cfg_ref, open_dataset(plugin_set, plugin_set.dataset("digits"), cfg_ref, None),
                        plugin_set.merge_strategy(cfg_ref.ga.merge_strategy)).run()
     got = [(r["id"], r["genes"], r["metric"], r["parent_a"]) for r in rows(out / "evaluations.csv")]
     want = [(str(r.id), r.genes, repr(r.metric), "" if r.parent_a is None else str(r.parent_a))

@@ -7,19 +7,27 @@ import sys
 
 import pytest
 
-from gaterm.cli import build_parser
+import gaterm.tui
+from gaterm.cli import main
 from gaterm.tui.app import GatermApp
 from tui.helpers import DATA
 
 
-def test_the_app_gets_the_config_file_the_flags_the_data_dir_and_out(tmp_path):
+def test_the_app_gets_the_config_file_the_flags_the_data_dir_and_out(tmp_path, monkeypatch):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    args = build_parser().parse_args([
+    built = []
+
+    def fake_run_tui(config, **options):  # the CLI builds the app's objects; build the app as run_tui would
+        built.append(GatermApp(config, **options))
+        return 0
+
+    monkeypatch.setattr(gaterm.tui, "run_tui", fake_run_tui)
+    assert main([
         "--config", str(DATA / "basic-run" / "config.toml"), "--population", "6", "--no-merge",
         "--max-epochs", "7", "--data-dir", str(data_dir), "--out", str(tmp_path / "run"), "--workers", "2",
-    ])
-    app = GatermApp.from_args(args)
+    ]) == 0
+    app = built[0]
     cfg = app.initial_config
     assert cfg.seed == 3 and cfg.genes.neurons == [8, 16]  # from the file
     assert cfg.ga.population == 6 and cfg.ga.merge is False and cfg.training.max_epochs == 7  # flags win

@@ -7,10 +7,11 @@ import csv
 import numpy as np
 import torch
 
+from gaterm.chromosome import Chromosome, LayerGene
 from gaterm.config import RunConfig
-from gaterm.engine.chromosome import Chromosome, LayerGene
 from gaterm.events import EngineState, EvaluationRecord
-from gaterm.results import load_checkpoint, save_checkpoint, truncate_rows
+from gaterm.rundir.checkpoint import load_checkpoint, save_checkpoint
+from gaterm.rundir.files import truncate_rows
 
 
 def test_truncate_keeps_complete_rows_of_finished_generations_even_with_multiline_cells(tmp_path):

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from gaterm.charts import bars, histogram_columns
-from gaterm.rundir import RunData
+from gaterm.rundir.reader import RunData
 
 MEAN_NOTE = "(< : bin of the mean)"
 

@@ -178,8 +178,7 @@ class SetupPane(Vertical):
             assert config is not None
             ga = config.ga
             merge = f"merge on ({ga.merge_strategy})" if ga.merge else "merge off"
-            # as gaterm.engine.evolve.planned_evaluations, which is not imported here: it pulls in torch
-            planned = ga.population + (ga.generations - 1) * (ga.population - ga.survivors)
+            planned = ga.planned_evaluations
             message.update(
                 f"[b]✓[/] ready: {config.dataset}, {merge}, {planned} evaluations "
                 f"over {ga.generations} generation{'s' * (ga.generations != 1)}; ctrl+r starts"

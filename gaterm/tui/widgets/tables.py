@@ -10,7 +10,9 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from gaterm.rundir import EvaluationRow, GenerationRow, RunData
+from gaterm.rundir.files import EvaluationRow, GenerationRow
+from gaterm.rundir.reader import RunData
+from gaterm.states import Direction, Status
 from gaterm.tui.formatting import compact_genes, fmt_metric, fmt_parents, fmt_seconds
 
 BEST_STYLE = "bold green"
@@ -58,7 +60,7 @@ class EvaluationTable(DataTable):
             str(row.generation),
             f"★{row.id}" if best else str(row.id),
             fmt_parents(row.parent_a, row.parent_b, row.merged),
-            fmt_metric(row.metric, self.metric_name) + ("" if row.status == "ok" else f" {row.status}"),
+            fmt_metric(row.metric, self.metric_name) + ("" if row.status is Status.OK else f" {row.status.text(row.error)}"),
             str(row.n_epochs),
             fmt_seconds(row.training_time),
             compact_genes(row.genes),
@@ -71,8 +73,7 @@ class EvaluationTable(DataTable):
         self._rows[row.id] = row
         becomes_best = math.isfinite(row.metric) and (
             self.best_id is None
-            or (row.metric > self._rows[self.best_id].metric if self.higher_is_better
-                else row.metric < self._rows[self.best_id].metric)
+            or Direction.of(self.higher_is_better).better(row.metric, self._rows[self.best_id].metric)
         )
         self.add_row(*self._cells(row, becomes_best), key=str(row.id))
         if becomes_best:

@@ -1,4 +1,4 @@
-"""Glue shared by every front end (headless now, compare and the TUI later): plugins, data set, engine."""
+"""Glue every front end (headless, compare, the TUI) uses: plugins, the data set, an engine with its backend."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from gaterm.config import RunConfig
-from gaterm.datasets import Dataset, DatasetSpec, LoadContext, prepare
+from gaterm.datasets import Dataset, DatasetSpec, load_dataset
 from gaterm.engine.evolve import Engine, Listener
-from gaterm.errors import DataError, GatermError, PluginError
+from gaterm.events import EngineState
 from gaterm.merge import MergeStrategy
 from gaterm.plugins import PluginSet, load_plugins
 
@@ -23,23 +23,9 @@ def open_plugins(console: Any | None = None) -> PluginSet:
     return ps
 
 
-def load_dataset(ps: PluginSet, spec: DatasetSpec, cfg: RunConfig, data_dir: Path | None) -> Dataset:
-    """Run the plugin's loader and split the result; a loader's own bug is reported with the plugin's name."""
-    try:
-        raw = spec.load(LoadContext(data_dir=data_dir, seed=cfg.seed))
-    except GatermError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        owner = ps.datasets.owner.get(spec.name, "?")
-        raise PluginError(
-            f"data set {spec.name!r} (plugin {owner!r}) failed to load: {type(exc).__name__}: {exc}"
-        ) from None
-    try:
-        return prepare(spec, raw, cfg.seed, cfg.training.val_fraction, cfg.training.test_fraction)
-    except DataError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise DataError(f"data set {spec.name!r}: loader returned unusable arrays ({exc})") from None
+def open_dataset(ps: PluginSet, spec: DatasetSpec, cfg: RunConfig, data_dir: Path | None) -> Dataset:
+    """Data set `spec`, loaded by its plugin (named in any error) and split for `cfg`'s seed and fractions."""
+    return load_dataset(spec, cfg, data_dir, ps.datasets.owner.get(spec.name, "?"))
 
 
 def make_engine(
@@ -51,7 +37,7 @@ def make_engine(
     workers: int = 1,
     scheduler: Any | None = None,
     data_dir: Path | None = None,
-    resume: Any | None = None,
+    resume: EngineState | None = None,
 ) -> Engine:
     """An engine with the evaluation backend for `workers` processes or a Dask `scheduler` (serial by default).
 

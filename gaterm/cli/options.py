@@ -1,0 +1,142 @@
+"""What every subcommand shares: the one-line-error parser, the GA/training/execution flags, flags overlaid on the
+config, flag names added to storage errors, and the graceful Ctrl-C handler."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
+
+from gaterm.errors import GatermError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, no usage dump
+        raise GatermError(message)
+
+
+def positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {v}")
+    return v
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
+    return v
+
+
+def number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
+    """The GA and training flags shared by `--no-ui` runs and `compare` (which sets merge per arm itself)."""
+    g = p.add_argument_group("genetic algorithm")
+    g.add_argument("--population", type=positive_int, metavar="N")
+    g.add_argument("--survivors", type=positive_int, metavar="N")
+    g.add_argument("--generations", type=positive_int, metavar="N")
+    g.add_argument("--mutation-prob", type=number, metavar="P")
+    g.add_argument("--target", type=number, metavar="X", help="stop when best accuracy >= X (or MAE <= X)")
+    g.add_argument("--time-budget", type=number, metavar="SECONDS", help="start no evaluation after this")
+    if per_arm:
+        g.add_argument("--merge", action=argparse.BooleanOptionalAction, default=None,
+                       help="children start from merged parent weights (default: on)")
+        g.add_argument("--merge-strategy", metavar="NAME", help="merge strategy (default: select)")
+        g.add_argument("--seed", type=non_negative_int, metavar="N")
+    g.add_argument("--paired-control", action=argparse.BooleanOptionalAction, default=None,
+                   help="also train each merged child from fresh init, for comparison only "
+                   f"(default: {'off' if per_arm else 'on'})")
+    t = p.add_argument_group("training")
+    t.add_argument("--max-epochs", type=positive_int, metavar="N")
+    t.add_argument("--patience", type=positive_int, metavar="N")
+    t.add_argument("--min-delta", type=number, metavar="D")
+    t.add_argument("--device", metavar="DEV", help="cpu (default) or cuda")
+    t.add_argument("--threads", type=non_negative_int, metavar="N",
+                   help="torch threads per evaluation (default: 1; --workers scales better)")
+    t.add_argument("--prune", action=argparse.BooleanOptionalAction, default=None,
+                   help="median pruning: stop an evaluation after epoch k when its best validation loss so far "
+                   "is worse than the median of earlier generations' best-so-far at epoch k (default: off)")
+    t.add_argument("--prune-warmup", type=non_negative_int, metavar="K",
+                   help="epochs before pruning may start (5)")
+    e = p.add_argument_group("execution (results do not depend on these)")
+    e.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="evaluate N individuals at once in worker processes (default: 1)")
+    e.add_argument("--scheduler", metavar="ADDRESS",
+                   help="send evaluations to a Dask distributed scheduler, e.g. tcp://host:8786")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bars or per-generation lines: only the final line (best result and run "
+                   "directory)")
+
+
+# flag (argparse dest) -> config key path
+FLAG_TO_KEY: dict[str, tuple[str, ...]] = {
+    "dataset": ("dataset",), "seed": ("seed",),
+    "population": ("ga", "population"), "survivors": ("ga", "survivors"), "generations": ("ga", "generations"),
+    "mutation_prob": ("ga", "mutation_prob"), "target": ("ga", "target"), "time_budget": ("ga", "time_budget_s"),
+    "merge": ("ga", "merge"), "merge_strategy": ("ga", "merge_strategy"),
+    "paired_control": ("ga", "paired_control"),
+    "max_epochs": ("training", "max_epochs"), "patience": ("training", "patience"),
+    "min_delta": ("training", "min_delta"), "device": ("training", "device"), "threads": ("training", "threads"),
+    "prune": ("training", "prune"), "prune_warmup": ("training", "prune_warmup"),
+}
+
+
+def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
+    """The config keys the flags set, shaped like the TOML file (for `gaterm.config.config_from`)."""
+    out: dict[str, Any] = {}
+    for flag, key in FLAG_TO_KEY.items():
+        value = getattr(args, flag, None)
+        if value is None:
+            continue
+        if len(key) == 1:
+            out[key[0]] = value
+        else:
+            out.setdefault(key[0], {})[key[1]] = value
+    return out
+
+
+@contextlib.contextmanager
+def for_flag(flag: str) -> Iterator[None]:
+    """Re-raise a user error with the flag it came from in front (`--out: DIR already holds a run`)."""
+    try:
+        yield
+    except GatermError as exc:
+        raise type(exc)(f"{flag}: {exc}") from None
+
+
+@contextlib.contextmanager
+def graceful_sigint(announce: Callable[[], None]) -> Iterator[threading.Event]:
+    """A first Ctrl-C sets the yielded event (the engine stops cleanly, keeping its work) and calls
+    `announce`; a second one aborts at once. The previous handler is restored on exit."""
+    stop = threading.Event()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        announce()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,116 @@
+"""Checkpoints: the engine state at a generation boundary, written atomically and read back without unpickling."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from gaterm.chromosome import Chromosome
+from gaterm.errors import GatermError
+from gaterm.events import EngineState, EvaluationRecord
+from gaterm.rundir.files import RunDirError
+from gaterm.states import Status
+
+
+def _record_to_json(r: EvaluationRecord) -> dict[str, Any]:
+    d = {f: getattr(r, f) for f in EvaluationRecord.__dataclass_fields__ if f != "chromosome"}
+    d["genes"] = r.genes
+    d["status"] = Status(r.status).value
+    d["control_status"] = Status(r.control_status).value if r.control_status is not None else None
+    return d
+
+
+def _record_from_json(d: dict[str, Any]) -> EvaluationRecord:
+    d = dict(d)
+    chrom = Chromosome.parse(d.pop("genes"))
+    status, error = Status.parse(d.pop("status"))  # format 1 wrote "error: MESSAGE" with no error key
+    d["error"] = d.get("error") or error
+    d["control_status"] = Status.parse(d["control_status"])[0] if d.get("control_status") else None
+    return EvaluationRecord(**d, status=status, chromosome=chrom)
+
+
+def _flat(layers: list | None) -> list:
+    return [t for pair in (layers or []) for t in pair]
+
+
+def _pairs(flat: list) -> list:
+    return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+
+
+def config_fingerprint(config: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def save_checkpoint(path: Path, state: Any, config: Any) -> None:
+    """Write the engine state atomically (temp file, fsync, rename); tensors and plain data only."""
+    import torch
+
+    meta = {
+        "format": 1,
+        "config": config_fingerprint(config),
+        "next_generation": state.next_generation,
+        "next_id": state.next_id,
+        "population": [
+            [i, c.encode(), list(p) if p else None, _record_to_json(r) if r else None]
+            for i, c, p, r in state.population
+        ],
+        "rng_state": state.rng_state,
+        "curves": [list(c) for c in state.curves],
+        "records": [_record_to_json(r) for r in state.records],
+        "best_id": state.best_id,
+        "elapsed_s": state.elapsed_s,
+    }
+    blob = {
+        "meta": json.dumps(meta),
+        "weights": {str(i): _flat(w) for i, w in state.weights.items()},
+        "best_layers": _flat(state.best_layers),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        torch.save(blob, f)
+        f.flush()
+        os.fsync(f.fileno())
+    delay = os.environ.get("GATERM_FAULT_CHECKPOINT_DELAY_S")  # fault-injection tests kill the run here
+    if delay:
+        import time
+
+        time.sleep(float(delay))
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, config: Any) -> Any:
+    """Read a checkpoint safely (`weights_only=True`: no code is unpickled) and check it belongs to `config`."""
+    import torch
+
+    try:
+        blob = torch.load(path, weights_only=True)
+        meta = json.loads(blob["meta"])
+        fmt = meta.get("format")
+    except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is the user's file problem
+        raise RunDirError(f"{path} is not a readable gaterm checkpoint ({type(exc).__name__})") from None
+    if fmt != 1:
+        raise RunDirError(f"{path} has checkpoint format {fmt!r}; this gaterm reads format 1")
+    if meta.get("config") != config_fingerprint(config):
+        raise RunDirError(f"{path} belongs to a different configuration than {path.parent}/config.toml")
+    try:
+        return EngineState(
+            next_generation=meta["next_generation"],
+            next_id=meta["next_id"],
+            population=[
+                (i, Chromosome.parse(c), tuple(p) if p else None, _record_from_json(r) if r else None)
+                for i, c, p, r in meta["population"]
+            ],
+            weights={int(k): _pairs(v) for k, v in blob["weights"].items()},
+            rng_state=meta["rng_state"],
+            curves=[tuple(c) for c in meta["curves"]],
+            records=[_record_from_json(r) for r in meta["records"]],
+            best_id=meta["best_id"],
+            best_layers=_pairs(blob["best_layers"]) or None,
+            elapsed_s=meta["elapsed_s"],
+        )
+    except (KeyError, TypeError, ValueError, GatermError) as exc:
+        raise RunDirError(f"{path} is damaged or from another gaterm version ({type(exc).__name__})") from None

@@ -1,0 +1,173 @@
+"""The run directory writer: an event consumer that writes config.toml, evaluations.csv, generations.csv,
+checkpoint.pt, summary.json and best_model.pt as the run goes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from gaterm import __version__
+from gaterm.events import (
+    CheckpointReady,
+    EvaluationFinished,
+    EvaluationRecord,
+    Event,
+    GenerationFinished,
+    RunFinished,
+    RunStarted,
+)
+from gaterm.rundir.checkpoint import save_checkpoint
+from gaterm.rundir.files import (
+    BEST_MODEL,
+    CHECKPOINT,
+    CONFIG,
+    EVAL_COLUMNS,
+    EVALUATIONS,
+    GEN_COLUMNS,
+    GENERATIONS,
+    SUMMARY,
+    EvaluationRow,
+    GenerationRow,
+    row_cells,
+)
+from gaterm.states import Status
+from gaterm.stats import fitness_time_stats, fitness_times
+
+
+def _json_num(v: float) -> float | None:
+    return v if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+
+class RunWriter:
+    """An event consumer that writes the run directory as the run goes (each row flushed and synced)."""
+
+    def __init__(self, path: Path, extra: dict[str, Any] | None = None, resume: bool = False) -> None:
+        self.path = Path(path)
+        self.resume = resume
+        self.extra = dict(extra or {})
+        self._evals: IO[str] | None = None
+        self._gens: IO[str] | None = None
+        self._started: RunStarted | None = None
+        self._start_time = datetime.now(UTC)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self._on_start(event)
+        elif isinstance(event, EvaluationFinished):
+            self._row(self._evals, row_cells(EvaluationRow.from_record(event.record)))
+        elif isinstance(event, GenerationFinished):
+            self._row(self._gens, row_cells(GenerationRow.from_summary(event.summary)))
+        elif isinstance(event, CheckpointReady):
+            assert self._started is not None
+            save_checkpoint(self.path / CHECKPOINT, event.state, self._started.config)
+        elif isinstance(event, RunFinished):
+            self._on_finish(event)
+
+    def _on_start(self, ev: RunStarted) -> None:
+        self._started = ev
+        self.path.mkdir(parents=True, exist_ok=True)
+        if not self.resume:
+            tmp = self.path / (CONFIG + ".tmp")
+            ev.config.save(tmp)
+            os.replace(tmp, self.path / CONFIG)
+        self._evals = self._open(EVALUATIONS, EVAL_COLUMNS)
+        self._gens = self._open(GENERATIONS, GEN_COLUMNS)
+
+    def _open(self, name: str, header: tuple[str, ...]) -> IO[str]:
+        path = self.path / name
+        if self.resume and path.exists():
+            return open(path, "a", newline="", encoding="utf-8")
+        f = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115 (kept open for the whole run)
+        self._row(f, list(header))
+        return f
+
+    @staticmethod
+    def _row(f: IO[str] | None, row: list[Any]) -> None:
+        if f is None:
+            return
+        csv.writer(f).writerow(row)
+        f.flush()
+        os.fsync(f.fileno())
+
+    def _on_finish(self, ev: RunFinished) -> None:
+        for f in (self._evals, self._gens):
+            if f is not None:
+                f.close()
+        st = self._started
+        assert st is not None
+        times = fitness_times(ev.records)
+        d = fitness_time_stats(ev.records)
+        summary: dict[str, Any] = {
+            "dataset": st.config.dataset,
+            "task": st.task,
+            "metric_name": st.metric_name,
+            "higher_is_better": st.higher_is_better,
+            "merge": st.config.ga.merge,
+            "merge_strategy": st.config.ga.merge_strategy if st.config.ga.merge else None,
+            "seed": st.config.seed,
+            "generations": (max(r.generation for r in ev.records) + 1) if ev.records else 0,
+            "evaluations": len(ev.records),
+            "planned_evaluations": st.planned_evaluations,
+            "stop_reason": ev.stop_text,
+            "total_duration_s": ev.total_duration_s,
+            "fitness_time_total_s": float(sum(times)),
+            "fitness_time_mean_s": _json_num(d["mean"]),
+            "fitness_time_median_s": _json_num(d["median"]),
+            "fitness_time_skewness": _json_num(d["skewness"]),
+            "mean_epochs": (sum(r.n_epochs for r in ev.records) / len(ev.records)) if ev.records else None,
+            "diverged": sum(r.status is Status.DIVERGED for r in ev.records),
+            "pruned": sum(r.status is Status.PRUNED for r in ev.records),
+            "errors": sum(r.status is Status.ERROR for r in ev.records),
+            "merged_children": sum(r.merged for r in ev.records),
+            "paired_control": st.config.ga.paired_control,
+            "control_time_total_s": float(sum(r.control_time or 0.0 for r in ev.records)),
+            "split_sizes": st.split_sizes,
+            "best": _best_json(ev.best),
+            "started_at": self._start_time.isoformat(timespec="seconds"),
+            "environment": {
+                "gaterm": __version__,
+                "python": platform.python_version(),
+                "torch": _torch_version(),
+                "platform": platform.platform(),
+                "argv": sys.argv,
+            },
+            **self.extra,
+        }
+        tmp = self.path / (SUMMARY + ".tmp")
+        tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path / SUMMARY)
+        if ev.best_layers is not None:
+            import torch
+
+            state = {}
+            for i, (w, b) in enumerate(ev.best_layers):
+                state[f"{2 * i}.weight"], state[f"{2 * i}.bias"] = w, b
+            torch.save(state, self.path / BEST_MODEL)
+        if ev.stop_reason.completed:  # a completed run cannot be resumed: its checkpoint is dead weight
+            (self.path / CHECKPOINT).unlink(missing_ok=True)
+
+
+def _best_json(rec: EvaluationRecord | None) -> dict[str, Any] | None:
+    if rec is None:
+        return None
+    return {
+        "id": rec.id,
+        "generation": rec.generation,
+        "metric": _json_num(rec.metric),
+        "genes": rec.genes,
+        "n_epochs": rec.n_epochs,
+        "training_time": rec.training_time,
+    }
+
+
+def _torch_version() -> str:
+    import torch
+
+    return str(torch.__version__)
