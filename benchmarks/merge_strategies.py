@@ -174,7 +174,7 @@ def train_child(index: int, category: str, a: Parent, b: Parent, child: Chromoso
             layers = run_merge(strategies[name], child, child_init, a, b, probe)
             merge_time = time.perf_counter() - t
             if isinstance(strategies[name], SelectMerge):
-                out.choices[name] = strategies[name].last_choice
+                out.choices[name] = probe.notes.get("choice")
         val0 = probe.val_loss(layers)
         res = evaluate(child, data, cfg.training, child_seed, None if name == FRESH else layers)
         out.runs[name] = Run(res.n_epochs, res.best_epoch, res.fitness_time, res.metric, val0, merge_time,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
@@ -65,11 +65,14 @@ class Probe:
     `inputs`: the first `PROBE_ROWS` rows of the run's standardised training inputs, a CPU float32 copy (the same
     rows for every child of a run). `val_loss(layers)`: the child's loss (its own loss gene) on the run's
     validation split (its first `VAL_PROBE_ROWS` rows) of the child's network with these layers, before any
-    training: the validation loss at epoch 0 that early stopping starts from.
+    training: the validation loss at epoch 0 that early stopping starts from. `notes`: what the strategy wants
+    recorded about this child's merge (e.g. `select`'s choice and its candidates' losses); a fresh dict per child,
+    so a strategy instance keeps no per-child state.
     """
 
     inputs: torch.Tensor
     val_loss: Callable[[Sequence[LayerWeights]], float]
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
 def uses_data(strategy: object) -> bool:

@@ -464,7 +464,7 @@ class SelectMerge:
     validation loss of the merged network before any training is a cheap, direct guess of how far early
     stopping still has to go. A candidate whose loss is not finite is skipped; when none is left the child keeps
     its fresh init. A candidate that fails fails the merge, by name. Ties go to the earlier candidate.
-    `last_choice` names the last pick.
+    The pick and every candidate's loss are left in `probe.notes` (`choice`: a name or None, `val_losses`).
     """
 
     uses_data = True
@@ -476,7 +476,6 @@ class SelectMerge:
         self.name = name
         self.description = ("per child, the candidate merge with the lowest validation loss at epoch 0, of: "
                             + ", ".join(c.name for c in self.candidates))
-        self.last_choice: str | None = None
 
     def merge(
         self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent,
@@ -485,15 +484,16 @@ class SelectMerge:
         if probe is None:
             raise ValueError(f"{self.name} needs a probe (validation loss)")
         best: tuple[float, str, list[LayerWeights]] | None = None
+        losses: dict[str, float] = {}
         for cand in self.candidates:
             layers = run_merge(cand, child, child_init, a, b, probe)
-            loss = probe.val_loss(layers)
+            loss = losses[cand.name] = probe.val_loss(layers)
             if math.isfinite(loss) and (best is None or loss < best[0]):
                 best = (loss, cand.name, layers)
+        probe.notes["val_losses"] = losses
+        probe.notes["choice"] = best[1] if best is not None else None
         if best is None:
-            self.last_choice = None
             return [(w.clone(), b_.clone()) for w, b_ in child_init]
-        self.last_choice = best[1]
         return best[2]
 
 

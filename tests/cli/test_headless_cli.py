@@ -123,6 +123,9 @@ def test_regression_run_on_real_wine_quality(tmp_path, tiny, shared_data):
         (["--dataset", "boston", "--data-dir", "/nonexistent"], "--data-dir: /nonexistent is not a directory"),
         (["--out", "/etc/hostname/run"], "--out: cannot create /etc/hostname/run"),
         (["--workers", "x"], "argument --workers: expected an integer"),
+        (["--workers", "0"], "argument --workers: must be a positive integer, got 0"),
+        (["--workers", "-2"], "argument --workers: must be a positive integer, got -2"),
+        (["--seed", "-1"], "argument --seed: must be >= 0, got -1"),
         (["--config", "/etc/hostname"], "/etc/hostname: invalid TOML"),
     ],
 )

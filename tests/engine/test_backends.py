@@ -11,8 +11,8 @@ from conftest import tiny_config
 from gaterm.engine.backends import ProcessPoolBackend
 from gaterm.engine.evolve import Engine
 from gaterm.engine.pruning import median_curve
-from gaterm.states import Status
 from gaterm.events import EvaluationFinished
+from gaterm.states import Status
 from gaterm_builtin.merges import MeanMerge
 
 

@@ -24,6 +24,14 @@ def key(records):
     return [(r.generation, r.id, r.parent_a, r.parent_b, r.merged, r.metric, r.n_epochs, r.genes) for r in records]
 
 
+def test_the_engine_leaves_the_callers_config_alone(digits):
+    cfg = tiny_config(generations=1)
+    assert cfg.genes.loss == []  # "the task's default losses", resolved by the engine
+    _, events = run(cfg, digits)
+    assert cfg.genes.loss == []
+    assert events[0].config.genes.loss == ["cross_entropy"]  # the effective config lists them
+
+
 def test_a_run_emits_the_planned_evaluations_and_merges_children(digits):
     cfg = tiny_config()
     result, events = run(cfg, digits)

@@ -347,9 +347,11 @@ def test_select_returns_the_candidate_with_the_lowest_validation_loss(strategies
                                                    "inherit"]
     chosen = run_merge(select, chromo(c), child_init, pa, pb, probe)
     losses = {s.name: probe.val_loss(run_merge(s, chromo(c), child_init, pa, pb, probe)) for s in select.candidates}
-    assert select.last_choice == min(losses, key=losses.get)  # the first of equal losses, as listed
+    choice = probe.notes["choice"]
+    assert choice == min(losses, key=losses.get)  # the first of equal losses, as listed
+    assert probe.notes["val_losses"] == losses
     assert probe.val_loss(chosen) == min(losses.values())
-    assert same(chosen, run_merge(strategies[select.last_choice], chromo(c), child_init, pa, pb, probe))
+    assert same(chosen, run_merge(strategies[choice], chromo(c), child_init, pa, pb, probe))
 
 
 def test_select_skips_non_finite_candidates_and_names_a_failing_one():
@@ -371,11 +373,14 @@ def test_select_skips_non_finite_candidates_and_names_a_failing_one():
         return math.inf if v == 3.0 else v
 
     s = SelectMerge([Const("three", 3.0), Const("two", 2.0), Const("one-a", 1.0), Const("one-b", 1.0)])
-    got = s.merge(chromo(layers), child_init, pa, pb, probe=Probe(torch.zeros(2, N_IN), loss))
-    assert s.last_choice == "one-a" and float(got[0][0][0, 0]) == 1.0
+    probe = Probe(torch.zeros(2, N_IN), loss)
+    got = s.merge(chromo(layers), child_init, pa, pb, probe=probe)
+    assert probe.notes["choice"] == "one-a" and float(got[0][0][0, 0]) == 1.0
+    assert not hasattr(s, "last_choice")  # no per-child state on the shared, registered instance
     s = SelectMerge([Const("three", 3.0)])
-    assert same(s.merge(chromo(layers), child_init, pa, pb, probe=Probe(torch.zeros(2, N_IN), loss)), child_init)
-    assert s.last_choice is None
+    probe = Probe(torch.zeros(2, N_IN), loss)
+    assert same(s.merge(chromo(layers), child_init, pa, pb, probe=probe), child_init)
+    assert probe.notes["choice"] is None
 
     class Broken(Const):
         def merge(self, child, child_init, a, b):

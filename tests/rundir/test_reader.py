@@ -6,11 +6,11 @@ import json
 import shutil
 
 import pytest
+from tui.helpers import DATA
 
 from gaterm.errors import GatermError
 from gaterm.rundir.reader import is_run_dir, read_run_dir
 from gaterm.states import Direction
-from tui.helpers import DATA
 
 
 def test_reads_a_finished_run_directory():
