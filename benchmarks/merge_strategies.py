@@ -151,7 +151,7 @@ def run_triple(index: int, category: str, triple, data: DeviceData, cfg: RunConf
         res = evaluate(p, data, cfg.training, evaluation_seed(seed, 3 * index + k))
         if res.status != "ok":
             return None
-        parents.append(Parent(p, res.layers, res.metric, hib))
+        parents.append(Parent(p, res.layers, res.val_metric, hib))  # the fitter parent, by validation
     return train_child(index, category, parents[0], parents[1], child, data, cfg, strategies,
                        evaluation_seed(seed, 3 * index + 2))
 
@@ -177,7 +177,7 @@ def train_child(index: int, category: str, a: Parent, b: Parent, child: Chromoso
                 out.choices[name] = probe.notes.get("choice")
         val0 = probe.val_loss(layers)
         res = evaluate(child, data, cfg.training, child_seed, None if name == FRESH else layers)
-        out.runs[name] = Run(res.n_epochs, res.best_epoch, res.fitness_time, res.metric, val0, merge_time,
+        out.runs[name] = Run(res.n_epochs, res.best_epoch, res.fitness_time, res.test_metric, val0, merge_time,
                              res.status)
     return out
 

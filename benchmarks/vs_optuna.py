@@ -78,10 +78,10 @@ def run_optuna(cfg: RunConfig, ds, seed: int, cap: float) -> tuple[float, int]:
 
         res = evaluate(c, data, cfg.training, evaluation_seed(seed, trial.number), on_epoch=on_epoch)
         count[0] += 1
-        if not hit and Direction.of(ds.higher_is_better).reached(res.metric, cfg.ga.target):
+        if not hit and Direction.of(ds.higher_is_better).reached(res.val_metric, cfg.ga.target):
             hit.append((time.perf_counter() - t0, count[0]))
             trial.study.stop()
-        return res.metric
+        return res.val_metric
 
     study = optuna.create_study(
         direction="maximize" if ds.higher_is_better else "minimize",

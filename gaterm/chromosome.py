@@ -69,10 +69,11 @@ def random_layer(rng: np.random.Generator, store: GeneStore) -> LayerGene:
 def random_chromosome(rng: np.random.Generator, store: GeneStore) -> Chromosome:
     """Draw every gene uniformly from the store."""
     depth = int(_pick(rng, store.layers))
+    optimizer = str(_pick(rng, store.optimizer))
     return Chromosome(
-        optimizer=str(_pick(rng, store.optimizer)),
+        optimizer=optimizer,
         loss=str(_pick(rng, store.loss)),
-        learning_rate=float(_pick(rng, store.learning_rate)),
+        learning_rate=float(_pick(rng, store.rates_for(optimizer))),
         batch_size=int(_pick(rng, store.batch_size)),
         layers=tuple(random_layer(rng, store) for _ in range(depth)),
     )

@@ -16,6 +16,7 @@ OPTIMIZERS = ("sgd", "adam", "rmsprop", "adadelta", "adagrad", "adamax", "nadam"
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "softsign", "elu")
 LOSSES = {"classification": ("cross_entropy",), "regression": ("mae", "mse", "huber")}
 DEFAULT_LOSSES = {"classification": ["cross_entropy"], "regression": ["mae", "mse"]}
+SELECTIONS = ("validation", "test")
 
 
 @dataclass
@@ -30,6 +31,21 @@ class GeneStore:
     activation: list[str] = field(default_factory=lambda: list(ACTIVATIONS))
     # Empty means "the data set's task default" (resolved by `resolve_for_task`).
     loss: list[str] = field(default_factory=list)
+    # Learning rates per optimizer, where the common `learning_rate` list does not suit it: Adadelta's rule
+    # scales its step by lr (torch's default is 1.0), so rates of 0.0005-0.01 leave it barely training.
+    learning_rates: dict[str, list[float]] = field(default_factory=lambda: {"adadelta": [0.1, 0.5, 1.0, 2.0]})
+
+    def rates_for(self, optimizer: str) -> list[float]:
+        """The learning rates `optimizer` may use: its own list if it has one, else `learning_rate`."""
+        return list(self.learning_rates.get(optimizer) or self.learning_rate)
+
+    def fit_rate(self, optimizer: str, rate: float) -> float:
+        """`rate` if `optimizer` may use it, else its nearest allowed rate on a log scale (a child can take its
+        optimizer from one parent and its rate from the other); ties go to the smaller rate."""
+        rates = self.rates_for(optimizer)
+        if rate in rates:
+            return rate
+        return min(sorted(rates), key=lambda r: abs(math.log(r) - math.log(rate)))
 
     def resolve_for_task(self, task: str) -> GeneStore:
         """Return a copy whose loss list is explicit, checking every loss suits `task`."""
@@ -57,6 +73,10 @@ class GAConfig:
     # Experiment control: also train every merged child from a fresh init (same seed and data order), record
     # it beside the merged result, never use it for selection. Doubles the cost of merged children.
     paired_control: bool = False
+    # What every decision uses (selection, the target stop, best so far, the fitter parent, best_model.pt):
+    # "validation" (the validation metric; the test split decides nothing) or "test" (the study's protocol:
+    # selection on the test metric, whose reported result is then optimistically biased).
+    selection: str = "validation"
 
     @property
     def planned_evaluations(self) -> int:
@@ -70,6 +90,10 @@ class TrainingConfig:
 
     max_epochs: int = 100
     patience: int = 10
+    # An epoch improves when the validation loss beats the best by more than min_delta, in the loss's own units
+    # on the user's targets: for regression the loss is computed on standardized targets, so min_delta is
+    # divided by the target's training spread (MAE, Huber) or its square (MSE) before comparing, as if the
+    # network were trained on the raw targets (as Keras, and the study, did). Cross-entropy has no unit.
     min_delta: float = 0.01
     val_fraction: float = 0.2
     test_fraction: float = 0.2
@@ -133,6 +157,8 @@ class RunConfig:
         if ga.time_budget_s is not None:
             _check(ga.time_budget_s > 0, "ga.time_budget_s", "must be > 0 seconds")
         _check(bool(ga.merge_strategy), "ga.merge_strategy", "must not be empty")
+        _check(ga.selection in SELECTIONS, "ga.selection",
+               f"must be one of {', '.join(SELECTIONS)}, got {ga.selection!r}{_suggest(ga.selection, SELECTIONS)}")
         _check(tr.max_epochs >= 1, "training.max_epochs", "must be at least 1")
         _check(tr.patience >= 1, "training.patience", "must be at least 1")
         _check(tr.min_delta >= 0, "training.min_delta", "must be >= 0")
@@ -159,6 +185,13 @@ class RunConfig:
             _check(v in all_losses, "genes.loss", f"unknown loss {v!r}{_suggest(v, all_losses)}")
         for v in g.learning_rate:
             _check(0 < v < 100 and math.isfinite(v), "genes.learning_rate", f"{v!r} is not a positive rate")
+        for opt, rates in g.learning_rates.items():
+            where = f"genes.learning_rates.{opt}"
+            _check(opt in OPTIMIZERS, "genes.learning_rates", f"unknown optimizer {opt!r}{_suggest(opt, OPTIMIZERS)}")
+            _check(len(rates) > 0, where, "must list at least one value")
+            _check(len(set(rates)) == len(rates), where, "lists a value twice")
+            for v in rates:
+                _check(0 < v < 100 and math.isfinite(v), where, f"{v!r} is not a positive rate")
         for v in g.batch_size:
             _check(v >= 1, "genes.batch_size", f"{v!r} must be >= 1")
         for v in g.layers:
@@ -204,6 +237,11 @@ def _coerce(where: str, value: Any, annotation: str) -> Any:
         if isinstance(value, str):
             return value
         raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if base.startswith("dict[str,"):
+        item = base[len("dict[str,"):-1]
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table, got {value!r}")
+        return {str(k): _coerce(f"{where}.{k}", v, item) for k, v in value.items()}
     if base.startswith("list["):
         item = base[5:-1]
         if not isinstance(value, list):

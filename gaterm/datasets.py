@@ -67,6 +67,11 @@ class DatasetSpec:
     load: Callable[[LoadContext], RawData]
     n_classes: int | None = None  # classification only; inferred from the labels if None
     target_name: str = "target"
+    # How features are scaled: "standardize" (training-split mean and spread; a column with no spread is only
+    # centred), or "range": x -> (x - lo) / (hi - lo) with the fixed `value_range` (lo, hi) every row lies in,
+    # e.g. (0, 16) for the 4-bit digits pixels, which puts them in [0, 1] whatever the split.
+    scaling: str = "standardize"
+    value_range: tuple[float, float] | None = None
 
 
 @dataclass
@@ -85,6 +90,10 @@ class Dataset:
     n_outputs: int
     target_mean: float = 0.0  # regression targets are standardized; metrics are reported in original units
     target_std: float = 1.0
+    # the feature scaling applied: x_scaled = (x - x_shift) / x_scale (per column)
+    x_shift: np.ndarray | None = None
+    x_scale: np.ndarray | None = None
+    duplicate_rows: int = 0  # rows whose exact features repeat an earlier row's (kept in one split together)
 
     @property
     def higher_is_better(self) -> bool:
@@ -150,15 +159,54 @@ def locate(source: DataSource, data_dir: Path | None) -> Path:
     return Path(fetched)
 
 
-def _split_indices(n: int, fractions: tuple[float, ...], rng: np.random.Generator) -> list[np.ndarray]:
-    order = rng.permutation(n)
-    out, start = [], 0
+def duplicate_groups(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """(group id per row, number of duplicate rows): rows with exactly the same features share a group."""
+    if len(x) == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    _, inverse, counts = np.unique(x, axis=0, return_inverse=True, return_counts=True)
+    return inverse.reshape(-1), int(len(x) - len(counts))
+
+
+def _split_indices(
+    groups: np.ndarray, fractions: tuple[float, ...], rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Split row indices into len(fractions) + 1 parts by whole groups, in a seeded random group order: each
+    part takes groups until it holds round(f * n) rows (at least one group); the last part takes the rest. Rows
+    of one group (exact duplicates) never straddle two parts."""
+    n = len(groups)
+    n_groups = int(groups.max()) + 1 if n else 0
+    members: list[list[int]] = [[] for _ in range(n_groups)]
+    for i, g in enumerate(groups.tolist()):
+        members[g].append(i)
+    order = rng.permutation(n_groups)
+    out: list[np.ndarray] = []
+    pos = 0
     for f in fractions:
-        k = max(1, round(f * n))
-        out.append(order[start : start + k])
-        start += k
-    out.append(order[start:])
+        want, part = max(1, round(f * n)), []
+        while pos < n_groups and (len(part) < want):
+            part += members[order[pos]]
+            pos += 1
+        out.append(np.sort(np.asarray(part, dtype=np.int64)))
+    rest = [i for g in order[pos:] for i in members[g]]
+    out.append(np.sort(np.asarray(rest, dtype=np.int64)))
     return out
+
+
+def feature_scaling(spec: DatasetSpec, x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(shift, scale) per column for `spec.scaling`, from the training split only."""
+    if spec.scaling == "range":
+        if spec.value_range is None:
+            raise DataError(f"{spec.name}: scaling 'range' needs value_range=(lo, hi)")
+        lo, hi = (float(v) for v in spec.value_range)
+        if not hi > lo:
+            raise DataError(f"{spec.name}: value_range {spec.value_range} must have hi > lo")
+        return np.full(x_train.shape[1], lo), np.full(x_train.shape[1], hi - lo)
+    if spec.scaling != "standardize":
+        raise DataError(f"{spec.name}: unknown scaling {spec.scaling!r}; use 'standardize' or 'range'")
+    mean = x_train.mean(axis=0)
+    std = x_train.std(axis=0)
+    std[~(std > 1e-12)] = 1.0  # no spread (constant in training): centre only, never divide by ~0
+    return mean, std
 
 
 def _targets(spec: DatasetSpec, y: object, name: str) -> np.ndarray:
@@ -174,7 +222,8 @@ def _targets(spec: DatasetSpec, y: object, name: str) -> np.ndarray:
 def prepare(
     spec: DatasetSpec, raw: RawData, seed: int, val_fraction: float, test_fraction: float
 ) -> Dataset:
-    """Split `raw` deterministically by `seed`, standardize with training statistics only, cast for torch."""
+    """Split `raw` deterministically by `seed` (exact duplicate rows kept in one split), scale the features as
+    the spec declares (statistics from the training split only), standardize regression targets, cast for torch."""
     x = np.asarray(raw.x, dtype=np.float64).reshape(len(raw.x), -1)
     y = _targets(spec, raw.y, "y")
     if len(x) != len(y):
@@ -194,9 +243,11 @@ def prepare(
                 f"{spec.name}: test rows have {x_test.shape[1]} features but training rows have {x.shape[1]}"
             )
         frac_val = val_fraction / (1 - test_fraction)
-        val_idx, train_idx = _split_indices(len(x), (frac_val,), rng)
+        groups, dups = duplicate_groups(x)
+        val_idx, train_idx = _split_indices(groups, (frac_val,), rng)
     else:
-        test_idx, val_idx, train_idx = _split_indices(len(x), (test_fraction, val_fraction), rng)
+        groups, dups = duplicate_groups(x)
+        test_idx, val_idx, train_idx = _split_indices(groups, (test_fraction, val_fraction), rng)
         x_test, y_test = x[test_idx], y[test_idx]
     x_train, y_train, x_val, y_val = x[train_idx], y[train_idx], x[val_idx], y[val_idx]
     if len(x_train) < 2:
@@ -204,12 +255,13 @@ def prepare(
     if not (np.isfinite(x).all() and np.isfinite(x_test).all()):
         raise DataError(f"{spec.name}: features contain NaN or infinite values")
 
-    mean = x_train.mean(axis=0)
-    std = x_train.std(axis=0)
-    std[std == 0] = 1.0
+    if len(x_val) < 1 or len(x_test) < 1:
+        raise DataError(f"{spec.name}: too few rows ({len(x)}) to split into train, validation and test")
+    shift, scale = feature_scaling(spec, x_train)
+    extra = {"x_shift": shift.astype(np.float32), "x_scale": scale.astype(np.float32), "duplicate_rows": dups}
 
     def fx(a: np.ndarray) -> np.ndarray:
-        return ((a - mean) / std).astype(np.float32)
+        return ((a - shift) / scale).astype(np.float32)
 
     if spec.task == "classification":
         labels = np.concatenate([y_train, y_val, y_test])
@@ -221,7 +273,7 @@ def prepare(
             raise DataError(f"{spec.name}: class labels must lie in 0..{n_classes - 1}")
         return Dataset(
             spec.name, spec.task, fx(x_train), y_train.astype(np.int64), fx(x_val), y_val.astype(np.int64),
-            fx(x_test), y_test.astype(np.int64), x.shape[1], n_classes,
+            fx(x_test), y_test.astype(np.int64), x.shape[1], n_classes, **extra,
         )
     if not np.isfinite(np.concatenate([y_train, y_val, y_test]).astype(np.float64)).all():
         raise DataError(f"{spec.name}: targets contain NaN or infinite values")
@@ -233,7 +285,7 @@ def prepare(
 
     return Dataset(
         spec.name, spec.task, fx(x_train), fy(y_train), fx(x_val), fy(y_val), fx(x_test), fy(y_test),
-        x.shape[1], 1, t_mean, t_std,
+        x.shape[1], 1, t_mean, t_std, **extra,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,12 +22,12 @@ class EvaluationRecord:
     parent_a: int | None
     parent_b: int | None
     merged: bool
-    metric: float
+    metric: float  # the metric the GA selected on: val_metric (default) or test_metric (ga.selection = "test")
     val_loss: float
     n_epochs: int
     best_epoch: int
-    training_time: float  # the fitness time: training + test, wall seconds
-    merge_time: float
+    training_time: float  # the fitness time, wall seconds: the merge + training + scoring
+    merge_time: float  # the merge's share of training_time
     status: Status
     seed: int
     chromosome: Chromosome
@@ -38,6 +39,9 @@ class EvaluationRecord:
     control_time: float | None = None
     control_status: Status | None = None
     error: str | None = None  # the message of an ERROR status
+    val_metric: float = math.nan  # accuracy or MAE on the validation split (best epoch restored)
+    test_metric: float = math.nan  # the same on the test split, which decides nothing (by default)
+    control_test_metric: float | None = None  # the paired control's test metric
 
     @property
     def status_text(self) -> str:
@@ -70,6 +74,7 @@ class RunStarted:
     split_sizes: dict[str, int]
     planned_evaluations: int
     resumed_from: int | None = None  # the generation a resumed run continues from
+    duplicate_rows: int = 0  # exact duplicate feature rows in the data (each kept within one split)
 
 
 @dataclass(frozen=True)

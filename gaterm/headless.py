@@ -29,6 +29,9 @@ from gaterm.events import (
 from gaterm.formatting import fmt_metric
 from gaterm.stats import fitness_time_stats, fitness_times
 
+SELECT_ON_TEST_WARNING = ("warning: selecting on the test split (--select-on test, the study's protocol): the "
+                          "reported test result is optimistically biased")
+
 
 class HeadlessView:
     """Shows progress bars (generations, evaluations with ETA, the current evaluation's epochs), a table per
@@ -48,6 +51,7 @@ class HeadlessView:
             transient=True,
         )
         self._metric = "metric"
+        self._selection = "validation"
         self._gen_rows: list = []
         self._gens_task = self._evals_task = self._epoch_task = None
 
@@ -63,6 +67,7 @@ class HeadlessView:
         if isinstance(event, RunStarted):
             cfg = event.config
             self._metric = event.metric_name
+            self._selection = cfg.ga.selection
             merge = f"merge on ({cfg.ga.merge_strategy})" if cfg.ga.merge else "merge off"
             sizes = ", ".join(f"{k} {v}" for k, v in event.split_sizes.items())
             self.console.print(
@@ -71,6 +76,11 @@ class HeadlessView:
             )
             if self.run_dir:
                 self.console.print(f"run directory: {self.run_dir}")
+            if event.duplicate_rows:
+                self.console.print(f"data: {event.duplicate_rows} exact duplicate rows, each group kept within one "
+                                   "split", highlight=False)
+            if cfg.ga.selection == "test":
+                self.console.print(SELECT_ON_TEST_WARNING, style="yellow", highlight=False)
             self._gens_task = p.add_task("generations", total=cfg.ga.generations)
             self._evals_task = p.add_task("evaluations", total=event.planned_evaluations)
             self._epoch_task = p.add_task("epochs", total=cfg.training.max_epochs)
@@ -110,7 +120,10 @@ class HeadlessView:
         if recs:
             table.add_row("mean epochs", f"{sum(r.n_epochs for r in recs) / len(recs):.1f}")
         if ev.best is not None:
-            table.add_row(f"best {m}", f"{fmt_metric(ev.best.metric, m)} (#{ev.best.id}, generation {ev.best.generation})")
+            b = ev.best
+            table.add_row(f"best by {self._selection}", f"#{b.id}, generation {b.generation}")
+            table.add_row(f"its {m}: validation / test",
+                          f"{fmt_metric(b.val_metric, m)} / {fmt_metric(b.test_metric, m)}")
             table.add_row("best genes", ev.best.genes)
         if self.run_dir:
             table.add_row("run directory", self.run_dir)

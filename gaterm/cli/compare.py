@@ -93,6 +93,10 @@ def run_compare(args: argparse.Namespace) -> int:
     for name in strategies:
         ps.merge_strategy(name)
     console.print(f"comparison directory: {out}", highlight=False)
+    if base.ga.selection == "test":
+        from gaterm.headless import SELECT_ON_TEST_WARNING
+
+        console.print(SELECT_ON_TEST_WARNING, style="yellow", highlight=False)
     out.mkdir(parents=True, exist_ok=True)
     with graceful_sigint(lambda: console.print(
         "stopping: the report will cover the arms finished so far (Ctrl-C again to abort)"

@@ -20,7 +20,7 @@ from gaterm.events import EngineState
 # flags a resumed run cannot take: it continues with its own config.toml
 _RESUME_CONFLICTS = ("config", "dataset", "out", "population", "survivors", "generations", "mutation_prob", "target",
                      "time_budget", "merge", "merge_strategy", "seed", "paired_control", "max_epochs", "patience",
-                     "min_delta", "device", "threads", "prune", "prune_warmup")
+                     "min_delta", "device", "threads", "prune", "prune_warmup", "select_on")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +85,10 @@ def run_headless(args: argparse.Namespace) -> int:
     if out is None:
         out = default_run_dir(cfg.dataset)
     err = Console(stderr=True)
+    if args.quiet and cfg.ga.selection == "test":
+        from gaterm.headless import SELECT_ON_TEST_WARNING
+
+        err.print(SELECT_ON_TEST_WARNING, style="yellow", highlight=False)
     ps = open_plugins(err)
     spec = ps.dataset(cfg.dataset)
     strategy = ps.merge_strategy(cfg.ga.merge_strategy) if cfg.ga.merge else None
@@ -107,5 +111,7 @@ def run_headless(args: argparse.Namespace) -> int:
         with view:
             result = engine.run()
     if args.quiet and result.best is not None:
-        print(f"best {dataset.metric_name} {result.best.metric:.4f} ({result.best.genes}); run directory {out}")
+        b = result.best
+        print(f"best by {cfg.ga.selection}: {dataset.metric_name} validation {b.val_metric:.4f}, test "
+              f"{b.test_metric:.4f} ({b.genes}); run directory {out}")
     return EXIT_INTERRUPTED if result.stop_reason is StopReason.CANCELLED else 0

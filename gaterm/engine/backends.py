@@ -71,7 +71,7 @@ def _error_result(data: DeviceData, exc: BaseException) -> FitnessResult:
     where = f" at {Path(last.filename).name}:{last.lineno}" if last else ""
     message = " ".join(f"{type(exc).__name__}: {exc}{where}".split())  # one line: it goes into a CSV cell
     worst = Direction.of(data.dataset.higher_is_better).worst
-    return FitnessResult(worst, math.inf, 0, 0, 0.0, Status.ERROR, [], error=message)
+    return FitnessResult(worst, worst, math.inf, 0, 0, 0.0, Status.ERROR, [], error=message)
 
 
 def run_task(

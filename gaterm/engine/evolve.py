@@ -24,6 +24,7 @@ from gaterm.engine.backends import (
 from gaterm.engine.fitness import (
     Cancelled,
     DeviceData,
+    FitnessResult,
     evaluation_seed,
     get_layers,
     init_model,
@@ -145,7 +146,9 @@ class Engine:
         self._run_started = True
         self.emit(RunStarted(
             cfg, self.dataset.task, self.dataset.metric_name, self.direction.higher_is_better,
-            self.dataset.sizes(), ga.planned_evaluations, resumed_from=self._resume.next_generation if self._resume else None,
+            self.dataset.sizes(), ga.planned_evaluations,
+            resumed_from=self._resume.next_generation if self._resume else None,
+            duplicate_rows=self.dataset.duplicate_rows,
         ))
         if self._resume is not None:
             population, next_id, start_gen = self._restore(self._resume, rng)
@@ -255,7 +258,7 @@ class Engine:
                 except Cancelled:
                     return StopReason.CANCELLED
                 self._record(gen, ind, out, task.init_layers is not None, merge_times.get(ind.id, 0.0))
-                if self.direction.reached(out.result.metric, ga.target):
+                if self.direction.reached(self._selected(out.result), ga.target):
                     return StopReason.TARGET
         finally:
             outcomes.close()
@@ -269,16 +272,19 @@ class Engine:
             parent_a=ind.parents[0] if ind.parents else None,
             parent_b=ind.parents[1] if ind.parents else None,
             merged=merged,
-            metric=res.metric,
+            metric=self._selected(res),
+            val_metric=res.val_metric,
+            test_metric=res.test_metric,
             val_loss=res.val_loss,
             n_epochs=res.n_epochs,
             best_epoch=res.best_epoch,
-            training_time=res.fitness_time,
+            training_time=res.fitness_time + merge_time,  # what the child cost, its merge included
             merge_time=merge_time,
             status=res.status,
             seed=out.task.seed,
             chromosome=ind.chromosome,
-            control_metric=control.metric if control else None,
+            control_metric=self._selected(control) if control else None,
+            control_test_metric=control.test_metric if control else None,
             control_val_loss=control.val_loss if control else None,
             control_n_epochs=control.n_epochs if control else None,
             control_time=control.fitness_time if control else None,
@@ -292,6 +298,10 @@ class Engine:
         self._records.append(rec)
         self._update_best(rec, res.layers)
         self.emit(EvaluationFinished(rec))
+
+    def _selected(self, res: FitnessResult) -> float:
+        """The metric every decision uses: validation (default) or test (`ga.selection = "test"`)."""
+        return res.test_metric if self.config.ga.selection == "test" else res.val_metric
 
     def _merge(
         self, ind: Individual, data: DeviceData, seed: int, population: list[Individual]

@@ -41,11 +41,12 @@ class Cancelled(Exception):
 class FitnessResult:
     """What one fitness evaluation produced. `layers` are the trained (best-epoch) weights, on the CPU."""
 
-    metric: float
+    val_metric: float  # accuracy or MAE (target units) on the validation split, best epoch restored
+    test_metric: float  # the same on the test split
     val_loss: float
     n_epochs: int
     best_epoch: int
-    fitness_time: float  # wall seconds: training + test
+    fitness_time: float  # wall seconds: training + scoring (the merge, done by the engine, is added there)
     status: Status
     layers: list[LayerWeights]
     val_curve: tuple[float, ...] = ()  # validation loss after each epoch
@@ -162,10 +163,10 @@ def evaluate(
     prune_medians: Sequence[float] | None = None,
     prune_warmup: int = 5,
 ) -> FitnessResult:
-    """Train `c` (from `init_layers` if given, else a fresh init) and score it on the test split.
+    """Train `c` (from `init_layers` if given, else a fresh init) and score it on the validation and test splits.
 
     Early stopping watches the validation loss: an epoch improves when it beats the best so far by more than
-    `min_delta`; after `patience` epochs without improvement training stops and the best weights are restored.
+    `min_delta` (in the user's units: see `loss_delta`); after `patience` epochs without improvement training stops and the best weights are restored.
     A non-finite loss ends training at once with the worst metric. With `prune_medians` (per epoch, the median
     over earlier completed evaluations of their best validation loss up to that epoch), training also stops
     after epoch k > `prune_warmup` when its own best validation loss so far is worse than that median, the rule
@@ -182,6 +183,7 @@ def evaluate(
     n, bs = len(data.x_train), c.batch_size
     x, y = data.x_train, data.y_train
 
+    delta = loss_delta(cfg.min_delta, c.loss, ds)
     start = time.perf_counter()
     best_loss, best_epoch, best_state, wait = math.inf, 0, None, 0
     status, epoch = Status.OK, 0
@@ -205,7 +207,7 @@ def evaluate(
         if not math.isfinite(val_loss):
             status = Status.DIVERGED
             break
-        improved = val_loss < best_loss - cfg.min_delta
+        improved = val_loss < best_loss - delta
         if improved:
             best_loss, best_epoch, wait = val_loss, epoch, 0
             best_state = [t.detach().clone() for t in model.state_dict().values()]
@@ -220,14 +222,17 @@ def evaluate(
         with torch.no_grad():
             for t, saved in zip(model.state_dict().values(), best_state):
                 t.copy_(saved)
-    metric = _test_metric(model, data) if status is not Status.DIVERGED else math.nan
-    if not math.isfinite(metric):
-        status = Status.DIVERGED
+    if status is not Status.DIVERGED:
+        val_metric = split_metric(model, data, data.x_val, data.y_val)
+        test_metric = split_metric(model, data, data.x_test, data.y_test)
+        if not (math.isfinite(val_metric) and math.isfinite(test_metric)):
+            status = Status.DIVERGED
     if status is Status.DIVERGED:
-        metric = Direction.of(ds.higher_is_better).worst
+        val_metric = test_metric = Direction.of(ds.higher_is_better).worst
     fitness_time = time.perf_counter() - start
     return FitnessResult(
-        metric=metric,
+        val_metric=val_metric,
+        test_metric=test_metric,
         val_loss=best_loss,
         n_epochs=epoch,
         best_epoch=best_epoch,
@@ -238,9 +243,19 @@ def evaluate(
     )
 
 
-def _test_metric(model: nn.Module, data: DeviceData) -> float:
+def loss_delta(min_delta: float, loss: str, ds: Dataset) -> float:
+    """`min_delta`, given in the loss's units on the user's targets, in the units of the loss gaterm computes:
+    regression losses see standardized targets, so an MAE (or Huber) of d in target units is d / std there and
+    an MSE of d is d / std**2. Classification (cross-entropy) is unitless: unchanged."""
+    if ds.task != "regression" or ds.target_std <= 0:
+        return min_delta
+    return min_delta / ds.target_std**2 if loss == "mse" else min_delta / ds.target_std
+
+
+def split_metric(model: nn.Module, data: DeviceData, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Accuracy, or MAE in the target's units, of `model` on one split."""
     with torch.inference_mode():
-        out = model(data.x_test)
+        out = model(x)
         if data.dataset.task == "classification":
-            return float((out.argmax(dim=1) == data.y_test).float().mean())
-        return float((out - data.y_test).abs().mean()) * data.dataset.target_std
+            return float((out.argmax(dim=1) == y).float().mean())
+        return float((out - y).abs().mean()) * data.dataset.target_std

@@ -59,7 +59,8 @@ def _maybe_change(rng: np.random.Generator, p: float, current: T, values: Sequen
 
 
 def mutate(rng: np.random.Generator, c: Chromosome, store: GeneStore, p: float) -> Chromosome:
-    """Each gene changes with probability `p` to another value of the store (the layer count is a gene too)."""
+    """Each gene changes with probability `p` to another value of the store (the layer count is a gene too).
+    The learning rate is first fitted to the (new) optimizer's rates, then may change among them."""
     depth = _maybe_change(rng, p, c.depth, store.layers)
     layers = list(c.layers[:depth])
     while len(layers) < depth:
@@ -71,11 +72,13 @@ def mutate(rng: np.random.Generator, c: Chromosome, store: GeneStore, p: float) 
         )
         for lg in layers
     ]
+    optimizer = _maybe_change(rng, p, c.optimizer, store.optimizer)
+    rates = store.rates_for(optimizer)
     return replace(
         c,
-        optimizer=_maybe_change(rng, p, c.optimizer, store.optimizer),
+        optimizer=optimizer,
         loss=_maybe_change(rng, p, c.loss, store.loss),
-        learning_rate=_maybe_change(rng, p, c.learning_rate, store.learning_rate),
+        learning_rate=_maybe_change(rng, p, store.fit_rate(optimizer, c.learning_rate), rates),
         batch_size=_maybe_change(rng, p, c.batch_size, store.batch_size),
         layers=tuple(layers),
     )

@@ -61,11 +61,12 @@ def _col(parse: Callable[[str], Any], **kw: Any) -> Any:
     return field(metadata={"parse": parse}, **kw)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvaluationRow:
     """One finished fitness evaluation as a row of `evaluations.csv` (genes as their encoded text).
 
-    Every field but `error` is a column, in this order; `error` travels inside the status column
+    `metric` is the metric the GA selected on (`val_metric` unless the run selected on test). Every field but
+    `error` is a column, in this order; `error` travels inside the status column
     (`error: MESSAGE`). The control columns are empty unless the paired control ran."""
 
     generation: int = _col(int)
@@ -74,6 +75,8 @@ class EvaluationRow:
     parent_b: int | None = _col(_opt_int)
     merged: bool = _col(_bool01)
     metric: float = _col(float)
+    val_metric: float = _col(float, default=math.nan)  # absent in runs of gaterm < 0.2
+    test_metric: float = _col(float, default=math.nan)
     val_loss: float = _col(float)
     n_epochs: int = _col(int)
     best_epoch: int = _col(int)
@@ -83,6 +86,7 @@ class EvaluationRow:
     seed: int = _col(int)
     genes: str = _col(str)
     control_metric: float | None = _col(_opt_float, default=None)
+    control_test_metric: float | None = _col(_opt_float, default=None)
     control_val_loss: float | None = _col(_opt_float, default=None)
     control_n_epochs: int | None = _col(_opt_int, default=None)
     control_time: float | None = _col(_opt_float, default=None)

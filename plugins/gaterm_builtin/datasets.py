@@ -159,13 +159,13 @@ def load_boston(ctx: LoadContext) -> RawData:
 def gaterm_register_datasets(register) -> None:
     register.add(DatasetSpec(
         "digits", "classification", "8x8 handwritten digits shipped with scikit-learn (1,797 images, offline)",
-        load_digits, n_classes=10, target_name="digit"))
+        load_digits, n_classes=10, target_name="digit", scaling="range", value_range=(0, 16)))
     register.add(DatasetSpec(
         "mnist", "classification", "MNIST 28x28 digits, LeCun IDX files: 60k train (train/val) + official 10k test",
-        load_mnist, n_classes=10, target_name="digit"))
+        load_mnist, n_classes=10, target_name="digit", scaling="range", value_range=(0, 1)))
     register.add(DatasetSpec(
         "mnist-10k", "classification", "MNIST's 10k test files only, split into train/val/test by the seed",
-        load_mnist_10k, n_classes=10, target_name="digit"))
+        load_mnist_10k, n_classes=10, target_name="digit", scaling="range", value_range=(0, 1)))
     register.add(DatasetSpec(
         "wine-quality", "regression", "UCI Wine Quality, red wine (1,599 rows): regress the 0-10 quality score",
         load_wine_red, target_name="quality"))

@@ -68,8 +68,14 @@ def test_headless_run_writes_a_complete_run_directory(tmp_path, tiny, capsys):
               "total_duration_s", "fitness_time_mean_s", "fitness_time_median_s", "fitness_time_skewness", "best"):
         assert k in summary, k
     assert summary["evaluations"] == 6 and summary["generations"] == 2 and summary["seed"] == 3
-    best = max(evals, key=lambda r: float(r["metric"]))
+    # every row has the metric selected on (validation) and both split metrics; the best is by validation
+    assert all(r["metric"] == r["val_metric"] and r["test_metric"] != "" for r in evals)
+    ok = [r for r in evals if r["status"] == "ok"]
+    best = max(ok, key=lambda r: (float(r["val_metric"]), -int(r["id"])))
     assert summary["best"]["id"] == int(best["id"]) and summary["best"]["genes"] == best["genes"]
+    assert summary["best"]["val_metric"] == float(best["val_metric"])
+    assert summary["best"]["test_metric"] == float(best["test_metric"])
+    assert summary["selection"] == "validation"
     assert len(rows(out / "generations.csv")) == 2
     # the saved best model loads safely into the network its genes describe and scores like the run said
     from gaterm.chromosome import Chromosome
@@ -80,6 +86,19 @@ def test_headless_run_writes_a_complete_run_directory(tmp_path, tiny, capsys):
     # flags override the file, and the effective config records them
     cfg_text = (out / "config.toml").read_text()
     assert "mutation_prob = 0.3" in cfg_text and 'loss = [\n    "cross_entropy",\n]' in cfg_text
+
+
+def test_select_on_test_warns_that_the_result_is_biased(tmp_path, tiny):
+    for extra in ([], ["--quiet"]):
+        out = tmp_path / f"t{len(extra)}"
+        proc = gaterm("--no-ui", "--config", str(tiny), "--select-on", "test", "--out", str(out), *extra)
+        assert proc.returncode == 0, proc.stderr
+        text = proc.stdout + proc.stderr
+        assert "selecting on the test split" in text and "optimistically biased" in text
+        assert all(r["metric"] == r["test_metric"] for r in rows(out / "evaluations.csv"))
+        assert json.loads((out / "summary.json").read_text())["selection"] == "test"
+    proc = gaterm("--no-ui", "--config", str(tiny), "--out", str(tmp_path / "v"))
+    assert "optimistically biased" not in proc.stdout + proc.stderr
 
 
 def test_config_toml_of_a_run_repeats_it(tmp_path, tiny):

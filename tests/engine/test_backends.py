@@ -62,7 +62,7 @@ def test_pruning_stops_an_evaluation_worse_than_the_median_and_keeps_its_partial
     pruned = evaluate(c, data, cfg, 1, prune_medians=medians, prune_warmup=3)
     assert pruned.status == "pruned" and pruned.n_epochs == 4  # the first epoch after the warm-up
     assert pruned.val_curve == free.val_curve[:4]  # same seed, same training until the cut
-    assert 0 < pruned.metric <= 1
+    assert 0 < pruned.val_metric <= 1 and 0 < pruned.test_metric <= 1
     better = evaluate(c, data, cfg, 1, prune_medians=[v * 2 for v in free.val_curve], prune_warmup=3)
     assert better.status == "ok" and better.n_epochs == 20
 

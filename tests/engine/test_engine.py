@@ -112,7 +112,7 @@ def test_should_stop_cancels_and_keeps_finished_work(digits):
 def test_diverging_model_gets_the_worst_metric_and_the_run_goes_on(digits):
     cfg = tiny_config()
     cfg.genes.optimizer = ["sgd"]
-    cfg.genes.learning_rate = [1e6]  # explodes at once
+    cfg.genes.learning_rate = [1e20]  # explodes at once
     cfg.genes.activation = ["relu"]
     result, _ = run(cfg, digits)
     assert len(result.records) == cfg.ga.planned_evaluations
@@ -184,3 +184,35 @@ def test_a_strategy_that_uses_data_gets_a_probe_of_the_run(digits):
     assert all((r.metric, r.n_epochs, r.val_loss) == (r.control_metric, r.control_n_epochs, r.control_val_loss)
                for r in merged)
     assert all(math.isfinite(v) and v > 0 for v in losses)
+
+
+def test_every_decision_uses_the_validation_metric(digits):
+    cfg = tiny_config()
+    result, events = run(cfg, digits)
+    recs = result.records
+    assert all(r.metric == r.val_metric for r in recs)
+    assert any(r.val_metric != r.test_metric for r in recs)  # two splits, two numbers
+    best = max(recs, key=lambda r: (r.val_metric, -r.id))
+    assert result.best.id == best.id
+    gens = [e.summary for e in events if isinstance(e, GenerationFinished)]
+    for g in gens:
+        these = [r for r in recs if r.generation == g.generation]
+        kept = sorted(these + [r for r in recs if r.id in g.survivors and r.generation < g.generation],
+                      key=lambda r: (-r.val_metric, r.id))
+        assert set(g.survivors) == {r.id for r in kept[: cfg.ga.survivors]}
+
+
+def test_selection_on_test_is_the_studys_protocol(digits):
+    cfg = tiny_config(selection="test")
+    result, _ = run(cfg, digits)
+    assert all(r.metric == r.test_metric for r in result.records)
+    assert result.best.id == max(result.records, key=lambda r: (r.test_metric, -r.id)).id
+
+
+def test_fitness_time_includes_the_merge(digits):
+    result, _ = run(tiny_config(), digits)
+    merged = [r for r in result.records if r.merged]
+    assert merged and all(r.merge_time > 0 for r in merged)
+    assert all(r.merge_time == 0 for r in result.records if not r.merged)
+    # the control trained the same child without a merge; its time has no merge share
+    assert all(r.training_time > r.merge_time for r in merged)

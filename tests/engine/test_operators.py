@@ -45,7 +45,7 @@ def test_mutation_draws_only_from_the_store(seed, p):
     c = random_chromosome(rng, STORE)
     m = mutate(rng, c, STORE, p)
     assert m.optimizer in STORE.optimizer and m.loss in STORE.loss
-    assert m.learning_rate in STORE.learning_rate and m.batch_size in STORE.batch_size
+    assert m.learning_rate in STORE.rates_for(m.optimizer) and m.batch_size in STORE.batch_size
     assert m.depth in STORE.layers
     assert all(lg.neurons in STORE.neurons and lg.activation in STORE.activation for lg in m.layers)
 

@@ -408,7 +408,10 @@ def test_split_sizes_add_up_and_follow_the_fractions(plugins, request, name):
     ds = split(plugins, name, data_dir)
     sizes = ds.sizes()
     assert sum(sizes.values()) == n
-    assert sizes["test"] == round(0.2 * n) and sizes["val"] == round(0.2 * n)
+    # whole groups of exact duplicates go to one split, so a split may overshoot by less than one group
+    biggest = int(np.unique(load_raw(plugins, name, data_dir).x.reshape(n, -1), axis=0, return_counts=True)[1].max())
+    for part in ("test", "val"):
+        assert round(0.2 * n) <= sizes[part] < round(0.2 * n) + biggest
     assert (len(ds.x_train), len(ds.x_val), len(ds.x_test)) == (sizes["train"], sizes["val"], sizes["test"])
 
 
@@ -418,7 +421,6 @@ def test_same_seed_same_split_other_seed_other_split(plugins, request, name):
     a, b, c = (split(plugins, name, data_dir, seed) for seed in (3, 3, 4))
     for part in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
         np.testing.assert_array_equal(getattr(a, part), getattr(b, part))
-    assert a.sizes() == c.sizes()
     assert not np.array_equal(a.x_test, c.x_test)
     assert not np.array_equal(a.x_train, c.x_train)
 
@@ -428,6 +430,12 @@ def test_standardized_with_training_statistics(plugins, request, name):
     data_dir = split_dir(name, request)
     raw = load_raw(plugins, name, data_dir)
     ds = split(plugins, name, data_dir)
+    if plugins.dataset(name).scaling == "range":  # pixels: a fixed map to [0, 1], the same for every split
+        lo, hi = plugins.dataset(name).value_range
+        for part in (ds.x_train, ds.x_val, ds.x_test):
+            assert part.min() >= 0.0 and part.max() <= 1.0
+        np.testing.assert_allclose(ds.x_train.max(), 1.0, atol=1e-6)
+        return
     x_raw = raw.x.reshape(len(raw.x), -1).astype(np.float64)
     xt = ds.x_train.astype(np.float64)
     varying = xt.std(axis=0) > 1e-6
@@ -605,3 +613,32 @@ def test_full_mnist_official_test_split_is_kept(plugins, tmp_path):
     assert ds.sizes() == {"train": 50 - round(50 * 0.25), "val": round(50 * 0.25), "test": 7}
     assert ds.y_test.tolist() == list(range(7))  # the official test set, in its order
     assert ds.n_features == 16
+
+
+@pytest.mark.parametrize("name", ["wine-quality", "wine-quality-white"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_no_exact_duplicate_row_straddles_two_splits(plugins, shared_data, name, seed):
+    # the red-wine file has 240 duplicate rows: before grouping, 17-20% of test rows had a copy in training
+    ds = split(plugins, name, shared_data, seed)
+    assert ds.duplicate_rows > 0
+    keys = [{r.tobytes() for r in part} for part in (ds.x_train, ds.x_val, ds.x_test)]
+    assert not (keys[0] & keys[1]) and not (keys[0] & keys[2]) and not (keys[1] & keys[2])
+
+
+def test_mnist_inputs_are_in_zero_one(plugins, shared_data):
+    ds = split(plugins, "mnist-10k", shared_data, 0)
+    for part in (ds.x_train, ds.x_val, ds.x_test):
+        assert part.min() >= 0.0 and part.max() <= 1.0
+    assert ds.x_train.max() == 1.0  # (x - 0) / (1 - 0): the loader's /255 pixels, not re-standardized
+
+
+def test_standardization_never_divides_by_a_near_zero_spread():
+    from gaterm.datasets import DatasetSpec, RawData, prepare
+
+    x = np.random.default_rng(0).normal(size=(60, 3))
+    x[:, 1] = 5.0
+    x[0, 1] = 5.0 + 1e-15  # spread ~1e-16: centred, not blown up
+    spec = DatasetSpec("t", "regression", "", lambda ctx: None)
+    ds = prepare(spec, RawData(x, x[:, 0]), 0, 0.2, 0.2)
+    for part in (ds.x_train, ds.x_val, ds.x_test):
+        assert np.abs(part[:, 1]).max() < 1e-6

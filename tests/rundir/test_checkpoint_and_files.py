@@ -38,7 +38,8 @@ def test_truncate_keeps_complete_rows_of_finished_generations_even_with_multilin
 
 def test_checkpoint_round_trip_keeps_everything_exactly(tmp_path):
     c = Chromosome("adam", "mse", 0.0012345678901, 32, (LayerGene(8, "relu"),))
-    rec = EvaluationRecord(0, 0, None, None, False, 0.5, 0.25, 3, 2, 0.1, 0.0, "ok", 7, c)
+    rec = EvaluationRecord(0, 0, None, None, False, 0.5, 0.25, 3, 2, 0.1, 0.0, "ok", 7, c, val_metric=0.5,
+                           test_metric=0.375)
     w = [(torch.randn(8, 3), torch.randn(8)), (torch.randn(1, 8), torch.randn(1))]
     rng = np.random.default_rng(3)
     rng.random(5)
