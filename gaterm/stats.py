@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -117,3 +117,82 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, f
 
     half = float(t.ppf(0.5 + confidence / 2, a.size - 1) * a.std(ddof=1) / math.sqrt(a.size))
     return m, m - half, m + half
+
+
+# ----- statistics that respect the design: seeds are the independent units ---------------------------------
+def clustered_bootstrap(
+    groups: dict[object, tuple[Sequence[float], ...]],
+    statistic: Callable[[list[np.ndarray]], float],
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """A two-stage (seed-clustered) percentile bootstrap.
+
+    `groups` maps each seed to a tuple of samples (e.g. (merge times, basic times), or the paired columns of one
+    seed's pairs, which must then have equal lengths and are resampled together). Each replicate draws seeds with
+    replacement, then, within each drawn seed, rows with replacement; `statistic` receives the pooled samples (one
+    array per tuple position) and returns one number. Seeds are the independent units of a comparison (runs drift
+    apart); rows of one seed are not, so resampling rows alone would make intervals too narrow.
+    Returns (statistic on the data, low, high); the interval is NaN with fewer than 2 seeds.
+    """
+    keys = [k for k, samples in groups.items() if all(len(s) for s in samples)]
+    if not keys:
+        return math.nan, math.nan, math.nan
+    data = {k: [np.asarray(s, dtype=float) for s in groups[k]] for k in keys}
+    width = len(data[keys[0]])
+
+    def pooled(choice: Sequence[object], rng: np.random.Generator | None) -> list[np.ndarray]:
+        parts: list[list[np.ndarray]] = [[] for _ in range(width)]
+        for k in choice:
+            samples = data[k]
+            paired = len({len(s) for s in samples}) == 1
+            idx = rng.integers(len(samples[0]), size=len(samples[0])) if (rng is not None and paired) else None
+            for i, s in enumerate(samples):
+                if rng is None:
+                    parts[i].append(s)
+                elif paired:
+                    parts[i].append(s[idx])
+                else:
+                    parts[i].append(s[rng.integers(len(s), size=len(s))])
+        return [np.concatenate(p) for p in parts]
+
+    estimate = float(statistic(pooled(keys, None)))
+    if len(keys) < 2:
+        return estimate, math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    reps = []
+    for _ in range(n_resamples):
+        choice = [keys[i] for i in rng.integers(len(keys), size=len(keys))]
+        v = float(statistic(pooled(choice, rng)))
+        if math.isfinite(v):
+            reps.append(v)
+    if len(reps) < n_resamples // 2:
+        return estimate, math.nan, math.nan
+    alpha = (1 - confidence) / 2
+    return estimate, float(np.quantile(reps, alpha)), float(np.quantile(reps, 1 - alpha))
+
+
+def ratio_of_means(x: np.ndarray, y: np.ndarray) -> float:
+    return float(x.mean() / y.mean()) if len(x) and len(y) and y.mean() != 0 else math.nan
+
+
+def ratio_of_sums(x: np.ndarray, y: np.ndarray) -> float:
+    return float(x.sum() / y.sum()) if len(x) and y.sum() != 0 else math.nan
+
+
+def tost_p(diffs: Sequence[float], margin: float) -> float:
+    """Two one-sided t tests (TOST) that the mean of `diffs` lies within (-margin, +margin): the larger of the two
+    one-sided p-values. Small (< 0.05) means "equivalent within the margin"; NaN with fewer than 2 values."""
+    d = np.asarray([v for v in diffs if math.isfinite(v)], dtype=float)
+    if d.size < 2 or not margin > 0:
+        return math.nan
+    from scipy.stats import t
+
+    se = d.std(ddof=1) / math.sqrt(d.size)
+    m = d.mean()
+    if se == 0:
+        return 0.0 if abs(m) < margin else 1.0
+    p_low = 1 - t.cdf((m + margin) / se, d.size - 1)  # H0: mean <= -margin
+    p_high = t.cdf((m - margin) / se, d.size - 1)  # H0: mean >= +margin
+    return float(max(p_low, p_high))

@@ -34,6 +34,9 @@ def build_compare_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, metavar="FILE.toml", help="configuration for every arm; flags override it")
     p.add_argument("--data-dir", metavar="DIR", help="directory with one sub-directory per data set")
     p.add_argument("--out", type=Path, metavar="DIR", help="comparison directory to create (default: runs/compare-TIME)")
+    p.add_argument("--report", type=Path, metavar="DIR",
+                   help="run nothing: re-read the comparison directory DIR's run directories and rewrite its "
+                   "report.md and compare.json with this version's analysis")
     add_ga_options(p, per_arm=False)
     return p
 
@@ -64,6 +67,20 @@ def split_names(text: str, what: str) -> list[str]:
 
 
 
+def rewrite_report(path: Path) -> int:
+    """`gaterm compare --report DIR`: the report of an existing comparison, recomputed from its files."""
+    from gaterm.experiment.arms import read_comparison
+    from gaterm.experiment.report import key_figures, write_outputs
+
+    with for_flag("--report"):
+        comp = read_comparison(path)
+    a, report = write_outputs(comp, path)
+    print(report)
+    for line in key_figures(comp, a):
+        print(line)
+    return 0
+
+
 def run_compare(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -73,6 +90,11 @@ def run_compare(args: argparse.Namespace) -> int:
     from gaterm.rundir.files import check_writable
     from gaterm.session import open_plugins
 
+    if args.report is not None:
+        given = [f for f in ("config", "out", "strategies") if getattr(args, f) is not None]
+        if given:
+            raise GatermError(f"--report re-renders an existing comparison; it cannot be combined with --{given[0]}")
+        return rewrite_report(args.report)
     datasets = split_names(args.datasets, "datasets")
     seeds = parse_seeds(args.seeds)
     if args.paired_control is None:

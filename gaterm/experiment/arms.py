@@ -12,6 +12,7 @@ from typing import Any
 
 from gaterm.config import RunConfig
 from gaterm.events import EvaluationRecord, RunFinished
+from gaterm.rundir.files import EvaluationRow
 from gaterm.states import StopReason
 from gaterm.stats import fitness_time_stats
 
@@ -32,11 +33,12 @@ class ArmRun:
     strategy: str | None
     metric_name: str
     higher_is_better: bool
-    records: list[EvaluationRecord]
+    records: Sequence[EvaluationRecord | EvaluationRow]  # live records, or rows read back from the run directory
     stop_reason: StopReason
     total_duration_s: float
     control_time_s: float
-    best_metric: float
+    best_val_metric: float  # the best-by-validation individual's validation metric (the selection metric)
+    best_test_metric: float  # ... and its test metric: the run's honest result
     run_dir: str
     workers: int = 1
 
@@ -96,7 +98,8 @@ def run_comparison(
                 cfg = _arm_config(cfg_seed, strategy)
                 run_dir = out / name / f"seed-{seed}" / arm_name(strategy)
                 writer = RunWriter(run_dir, extra={"data_dir": str(data_dir) if data_dir else None,
-                                                   "compare_arm": arm_name(strategy)})
+                                                   "compare_arm": arm_name(strategy),
+                                                   "workers": 1 if scheduler is not None else workers})
                 if stop():
                     break
                 result: RunFinished = make_engine(
@@ -115,7 +118,8 @@ def run_comparison(
                     d = fitness_time_stats(run.records)
                     console.print(
                         f"[{done}/{n_arms}] {name} seed {seed} {run.arm}: {len(run.records)} evaluations, "
-                        f"mean fitness time {d['mean']:.3f}s, best {run.metric_name} {run.best_metric:.4f}, "
+                        f"mean fitness time {d['mean']:.3f}s, best by validation: {run.metric_name} "
+                        f"{run.best_val_metric:.4f} (test {run.best_test_metric:.4f}), "
                         f"{run.duration_without_control:.1f}s", highlight=False,
                     )
     return comp
@@ -138,7 +142,55 @@ def _arm_run(
         higher_is_better=dataset.higher_is_better, records=recs, stop_reason=result.stop_reason,
         total_duration_s=result.total_duration_s,
         control_time_s=float(sum(r.control_time or 0.0 for r in recs)),
-        best_metric=result.best.metric if result.best else math.nan, run_dir=str(run_dir),
+        best_val_metric=result.best.metric if result.best else math.nan,
+        best_test_metric=result.best.test_metric if result.best else math.nan, run_dir=str(run_dir),
     )
+
+
+def read_comparison(path: Path) -> Comparison:
+    """A finished (or interrupted) comparison read back from its directory: compare.toml, then every arm's run
+    directory DATASET/seed-N/ARM. Lets `gaterm compare --report DIR` re-render the report from the files."""
+    from gaterm.config import load_config
+    from gaterm.errors import GatermError
+    from gaterm.rundir.reader import is_run_dir, read_run_dir
+
+    path = Path(path)
+    if not (path / "compare.toml").is_file():
+        raise GatermError(f"{path} is not a gaterm comparison directory (no compare.toml)")
+    base = load_config(path / "compare.toml")
+    runs: list[ArmRun] = []
+    datasets: list[str] = []
+    seeds: set[int] = set()
+    strategies: list[str] = []
+    for ds_dir in sorted(p for p in path.iterdir() if p.is_dir()):
+        for seed_dir in sorted(ds_dir.glob("seed-*"), key=lambda p: int(p.name.split("-", 1)[1])):
+            seed = int(seed_dir.name.split("-", 1)[1])
+            for arm_dir in sorted(seed_dir.iterdir()):
+                if not is_run_dir(arm_dir):
+                    continue
+                run = read_run_dir(arm_dir)
+                if run.stop_reason is None or StopReason.parse(run.stop_reason)[0] is StopReason.CANCELLED:
+                    continue  # unfinished arms are left out, as a live comparison leaves them out
+                strategy = None if arm_dir.name == BASIC else arm_dir.name.removeprefix("merge-")
+                best = run.best
+                summary = run.summary or {}
+                runs.append(ArmRun(
+                    dataset=ds_dir.name, seed=seed, arm=arm_dir.name, strategy=strategy,
+                    metric_name=run.metric_name, higher_is_better=run.higher_is_better, records=run.evaluations,
+                    stop_reason=StopReason.parse(run.stop_reason)[0],
+                    total_duration_s=run.total_duration_s or math.nan,
+                    control_time_s=float(sum(r.control_time or 0.0 for r in run.evaluations)),
+                    best_val_metric=best.metric if best else math.nan,
+                    best_test_metric=best.test_metric if best else math.nan, run_dir=str(arm_dir),
+                    workers=int(summary.get("workers") or 1),
+                ))
+                if ds_dir.name not in datasets:
+                    datasets.append(ds_dir.name)
+                seeds.add(seed)
+                if strategy is not None and strategy not in strategies:
+                    strategies.append(strategy)
+    if not runs:
+        raise GatermError(f"{path}: no finished arm run directories (DATASET/seed-N/ARM) found")
+    return Comparison(base, datasets, sorted(seeds), strategies, runs)
 
 

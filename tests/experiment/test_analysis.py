@@ -46,3 +46,25 @@ def test_mean_ci_is_a_t_interval():
     half = sps.t.ppf(0.975, 3) * np.std([1, 2, 3, 4], ddof=1) / 2
     assert (m, lo, hi) == pytest.approx((2.5, 2.5 - half, 2.5 + half))
     assert math.isnan(mean_ci([1.0])[1])
+
+
+def test_clustered_bootstrap_resamples_seeds_first():
+    from gaterm.stats import clustered_bootstrap, ratio_of_means
+
+    # three seeds that disagree: one seed's drift must widen the interval, not vanish among pooled rows
+    groups = {0: ([1.0] * 50, [2.0] * 50), 1: ([2.0] * 50, [2.0] * 50), 2: ([1.5] * 50, [2.0] * 50)}
+    r, lo, hi = clustered_bootstrap(groups, lambda p: ratio_of_means(p[0], p[1]))
+    assert r == pytest.approx(0.75)
+    assert lo <= 0.55 and hi >= 0.95  # pooled rows alone would give a near-zero-width interval
+    r1, lo1, hi1 = clustered_bootstrap({0: ([1.0, 2.0], [2.0, 4.0])}, lambda p: ratio_of_means(p[0], p[1]))
+    assert r1 == 0.5 and math.isnan(lo1) and math.isnan(hi1)  # one seed: no interval
+
+
+def test_tost_says_equivalent_only_within_the_margin():
+    from gaterm.stats import tost_p
+
+    tight = [0.001, -0.002, 0.0015, 0.0, -0.001, 0.002]
+    assert tost_p(tight, 0.01) < 0.01
+    assert tost_p([0.05, 0.06, 0.04, 0.055], 0.01) > 0.5  # clearly different
+    assert tost_p([0.2, -0.2, 0.25, -0.15], 0.01) > 0.3  # too noisy to claim equivalence
+    assert math.isnan(tost_p([0.0], 0.01))

@@ -78,13 +78,17 @@ def test_paired_control_trains_each_merged_child_from_fresh_init(comparison):
 
 def test_report_holds_the_tables_and_figures(comparison):
     report = (comparison / "report.md").read_text()
-    for text in ("## digits", "Table 1, as in the study", "average fitness time (s)", "time skewness",
-                 "generations >= 1 only", "merge/basic ratio of mean fitness time [95% CI]",
-                 "Mann-Whitney U p", "mean epochs per evaluation", "total duration",
-                 "target reached at generation", "result difference merge - basic",
-                 "Paired control", "epochs ratio merged/fresh", "share of the possible saving captured",
-                 "Fitness-time histogram", "Total duration per run"):
+    for text in ("## digits", "Table 1, as in the study", "generation 0 is shared by every arm",
+                 "average fitness time (s)", "time skewness", "Generations >= 1 (where the arms differ)",
+                 "merge/basic mean fitness time [95% CI]", "normalized by each arm's generation-0 mean",
+                 "generation-0 time merge/basic per seed", "Mann-Whitney U p", "mean epochs per evaluation",
+                 "failed (diverged or error)", "total duration", "target reached at generation",
+                 "best by validation: validation accuracy per seed", "its test accuracy per seed",
+                 "test result difference merge - basic", "TOST p", "Paired control",
+                 "failed (diverged or error): merged / fresh", "epochs ratio merged/fresh", "... per seed",
+                 "share of the possible saving captured", "Fitness-time histogram", "Total duration per run"):
         assert text in report, text
+    assert "s0 " in report and "s1 " in report  # per-seed figures
     data = json.loads((comparison / "compare.json").read_text())
     c = data["results"]["digits"]["comparisons"]["merge-select"]
     assert c["paired"]["pairs"] == 2 * (2 + 2)  # 2 seeds x 2 generations x 2 children
@@ -92,6 +96,23 @@ def test_report_holds_the_tables_and_figures(comparison):
     a = data["results"]["digits"]["arms"]
     assert a["basic"]["all"]["evaluations"] == a["merge-select"]["all"]["evaluations"] == 2 * (4 + 2 * 2)
     assert a["basic"]["gen1"]["evaluations"] == 2 * 4
+    assert set(c["paired"]["epochs_ratio_per_seed"]) == {"0", "1"}
+    assert set(c["gen1_normalized"]["time_ratio_per_seed"]) == {"0", "1"}
+    assert 0 <= c["paired"]["failure_rate"]["merged"] <= 1 and 0 <= c["paired"]["failure_rate"]["fresh"] <= 1
+    assert c["result_diff"]["tost_margin"] == 0.01
+    # each run's result is the test metric of its best-by-validation individual
+    for seed in (0, 1):
+        evals = rows(comparison / "digits" / f"seed-{seed}" / "basic" / "evaluations.csv")
+        best = max(evals, key=lambda r: (float(r["val_metric"]), -int(r["id"])))
+        assert a["basic"]["best_test_metric_per_seed"][str(seed)] == float(best["test_metric"])
+
+
+def test_the_report_can_be_recomputed_from_the_run_directories(comparison, capsys):
+    before = json.loads((comparison / "compare.json").read_text())
+    assert main(["compare", "--report", str(comparison)]) == 0
+    after = json.loads((comparison / "compare.json").read_text())
+    assert after["results"] == before["results"]
+    assert "Table 1, as in the study" in capsys.readouterr().out
 
 
 def test_compare_bad_input_is_one_line(tmp_path, capsys):

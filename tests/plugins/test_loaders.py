@@ -431,7 +431,6 @@ def test_standardized_with_training_statistics(plugins, request, name):
     raw = load_raw(plugins, name, data_dir)
     ds = split(plugins, name, data_dir)
     if plugins.dataset(name).scaling == "range":  # pixels: a fixed map to [0, 1], the same for every split
-        lo, hi = plugins.dataset(name).value_range
         for part in (ds.x_train, ds.x_val, ds.x_test):
             assert part.min() >= 0.0 and part.max() <= 1.0
         np.testing.assert_allclose(ds.x_train.max(), 1.0, atol=1e-6)
