@@ -3,7 +3,7 @@ on real data, as a user runs it. Prints, last, per data set: the merge/basic rat
 (generations >= 1) with its 95% CI and Mann-Whitney p, the paired merged/fresh ratios of epochs and time with
 Wilcoxon p, the result differences, the early-stopping floor and the share of the possible saving captured.
 
-Defaults: wine-quality, 3 seeds, strategies mean (the study's), aligned-repair and select (gaterm's default),
+Defaults: wine-quality, 3 seeds, strategies mean (the study's) and select (gaterm's default),
 benchmarks/compare.toml (the study's GA with population 16, survivors 8, 6 generations), both cores
 (--workers 2). Extra arguments go to `gaterm compare`
 unchanged, e.g.
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     extra = sys.argv[1:]
-    defaults = {"--datasets": "wine-quality", "--seeds": "3", "--workers": "2", "--strategies": "mean,aligned-repair,select",
+    defaults = {"--datasets": "wine-quality", "--seeds": "3", "--workers": "2", "--strategies": "mean,select",
                 "--config": str(REPO / "benchmarks" / "compare.toml"),
                 "--data-dir": str(REPO.parent / "shared" / "data")}
     args = [a for k, v in defaults.items() if k not in extra for a in (k, v)] + extra

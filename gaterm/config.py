@@ -31,9 +31,15 @@ class GeneStore:
     activation: list[str] = field(default_factory=lambda: list(ACTIVATIONS))
     # Empty means "the data set's task default" (resolved by `resolve_for_task`).
     loss: list[str] = field(default_factory=list)
-    # Learning rates per optimizer, where the common `learning_rate` list does not suit it: Adadelta's rule
-    # scales its step by lr (torch's default is 1.0), so rates of 0.0005-0.01 leave it barely training.
-    learning_rates: dict[str, list[float]] = field(default_factory=lambda: {"adadelta": [0.1, 0.5, 1.0, 2.0]})
+    # Learning rates per optimizer, where the common `learning_rate` list does not suit it (measured by
+    # benchmarks/optimizers.py on digits, wine-quality and Boston): Adadelta's rule scales its step by lr (torch's
+    # default is 1.0), so 0.0005-0.01 leave it barely training; plain SGD at 0.0005-0.001 and Adagrad at 0.0005
+    # stop (early stopping sees no progress) near the trivial baseline.
+    learning_rates: dict[str, list[float]] = field(default_factory=lambda: {
+        "sgd": [0.005, 0.01, 0.02, 0.05],
+        "adagrad": [0.002, 0.005, 0.01, 0.05],
+        "adadelta": [0.1, 0.5, 1.0, 2.0],
+    })
 
     def rates_for(self, optimizer: str) -> list[float]:
         """The learning rates `optimizer` may use: its own list if it has one, else `learning_rate`."""

@@ -42,6 +42,8 @@ class EvaluationRecord:
     val_metric: float = math.nan  # accuracy or MAE on the validation split (best epoch restored)
     test_metric: float = math.nan  # the same on the test split, which decides nothing (by default)
     control_test_metric: float | None = None  # the paired control's test metric
+    # what the merge recorded: {"strategy": NAME} plus the strategy's notes (select: "choice", "val_losses")
+    merge_notes: dict | None = None
 
     @property
     def status_text(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 from collections.abc import Callable
@@ -46,6 +47,10 @@ def _bool01(text: str) -> bool:
     if text not in ("0", "1"):
         raise ValueError(f"expected 0 or 1, got {text!r}")
     return text == "1"
+
+
+def _opt_json(text: str) -> Any:
+    return json.loads(text) if text.strip() else None
 
 
 def _status(text: str) -> Status:
@@ -91,6 +96,7 @@ class EvaluationRow:
     control_n_epochs: int | None = _col(_opt_int, default=None)
     control_time: float | None = _col(_opt_float, default=None)
     control_status: Status | None = _col(_opt_status, default=None)
+    merge_notes: dict | None = _col(_opt_json, default=None)  # JSON: {"strategy", and e.g. "choice", "val_losses"}
     error: str | None = field(default=None, metadata={"column": False})
 
     @classmethod
@@ -139,6 +145,8 @@ def _cell(v: Any) -> Any:
         return repr(v) if math.isfinite(v) else str(v)
     if isinstance(v, tuple):
         return " ".join(map(str, v))
+    if isinstance(v, dict):
+        return json.dumps(v, sort_keys=True, allow_nan=True)
     return v
 
 

@@ -153,3 +153,15 @@ def test_a_dask_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(digit
     assert len(ids) == len(set(ids)) == cfg.ga.planned_evaluations
     serial = Engine(cfg, digits, MeanMerge()).run()
     assert key(remote.records) == key(serial.records)
+
+
+def test_min_delta_is_in_the_targets_units():
+    from gaterm.datasets import Dataset
+    from gaterm.engine.fitness import loss_delta
+
+    reg = Dataset("r", "regression", *([None] * 6), n_features=1, n_outputs=1, target_std=9.2)
+    assert loss_delta(0.01, "mae", reg) == pytest.approx(0.01 / 9.2)  # an MAE of 0.01 $1000s on Boston
+    assert loss_delta(0.01, "huber", reg) == pytest.approx(0.01 / 9.2)
+    assert loss_delta(0.01, "mse", reg) == pytest.approx(0.01 / 9.2**2)
+    cls = Dataset("c", "classification", *([None] * 6), n_features=1, n_outputs=3)
+    assert loss_delta(0.01, "cross_entropy", cls) == 0.01

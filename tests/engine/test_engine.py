@@ -112,7 +112,7 @@ def test_should_stop_cancels_and_keeps_finished_work(digits):
 def test_diverging_model_gets_the_worst_metric_and_the_run_goes_on(digits):
     cfg = tiny_config()
     cfg.genes.optimizer = ["sgd"]
-    cfg.genes.learning_rate = [1e20]  # explodes at once
+    cfg.genes.learning_rates = {"sgd": [1e20]}  # explodes at once
     cfg.genes.activation = ["relu"]
     result, _ = run(cfg, digits)
     assert len(result.records) == cfg.ga.planned_evaluations
@@ -216,3 +216,17 @@ def test_fitness_time_includes_the_merge(digits):
     assert all(r.merge_time == 0 for r in result.records if not r.merged)
     # the control trained the same child without a merge; its time has no merge share
     assert all(r.training_time > r.merge_time for r in merged)
+
+
+def test_a_merged_child_records_what_its_merge_chose(digits):
+    from gaterm_builtin.merges_extra import SelectMerge, all_strategies
+
+    select = next(s for s in all_strategies() if isinstance(s, SelectMerge))
+    result, _ = run(tiny_config(), digits, select)
+    merged = [r for r in result.records if r.merged]
+    assert merged
+    for r in merged:
+        notes = r.merge_notes
+        assert notes["strategy"] == "select" and notes["choice"] in notes["val_losses"]
+        assert notes["val_losses"][notes["choice"]] == min(notes["val_losses"].values())
+    assert all(r.merge_notes is None for r in result.records if not r.merged)

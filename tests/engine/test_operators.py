@@ -63,3 +63,24 @@ def test_encode_parse_round_trip():
     for _ in range(20):
         c = random_chromosome(rng, STORE)
         assert Chromosome.parse(c.encode()) == c
+
+
+def test_each_optimizer_draws_from_its_own_learning_rates():
+    rng = np.random.default_rng(0)
+    drawn = [random_chromosome(rng, STORE) for _ in range(300)]
+    for c in drawn:
+        assert c.learning_rate in STORE.rates_for(c.optimizer)
+    assert {c.learning_rate for c in drawn if c.optimizer == "adadelta"} <= {0.1, 0.5, 1.0, 2.0}
+    assert STORE.rates_for("adam") == STORE.learning_rate  # no list of its own: the common one
+
+
+def test_a_childs_rate_is_fitted_to_its_optimizer_on_a_log_scale():
+    assert STORE.fit_rate("adadelta", 0.005) == 0.1  # far below the list: its smallest
+    assert STORE.fit_rate("adam", 0.5) == 0.01
+    assert STORE.fit_rate("sgd", 0.03) == 0.02  # log-nearest of 0.02 and 0.05
+    assert STORE.fit_rate("adam", 0.001) == 0.001  # allowed: unchanged
+    a = Chromosome("adadelta", "mae", 1.0, 32, (LayerGene(8, "relu"),))
+    b = Chromosome("adam", "mae", 0.0005, 32, (LayerGene(8, "relu"),))
+    for seed in range(30):  # whichever parent each gene comes from, mutation returns an allowed pair
+        child = mutate(np.random.default_rng(seed), crossover(np.random.default_rng(seed), a, b), STORE, 0.0)
+        assert child.learning_rate in STORE.rates_for(child.optimizer)

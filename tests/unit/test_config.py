@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -107,3 +109,23 @@ def test_one_survivor_is_rejected():
     cfg.ga.survivors = 1
     with pytest.raises(ConfigError, match="ga.survivors: must be at least 2"):
         cfg.validate()
+
+
+def test_per_optimizer_learning_rates_from_toml(tmp_path):
+    from gaterm.config import config_from
+
+    p = tmp_path / "c.toml"
+    p.write_text("[genes.learning_rates]\nsgd = [0.1, 0.2]\n")
+    cfg = config_from(p)
+    assert cfg.genes.rates_for("sgd") == [0.1, 0.2] and cfg.genes.rates_for("adam") == cfg.genes.learning_rate
+    for text, message in (
+        ("[genes.learning_rates]\nsgdd = [0.1]\n", "unknown optimizer 'sgdd' (did you mean 'sgd'?)"),
+        ("[genes.learning_rates]\nsgd = []\n", "genes.learning_rates.sgd: must list at least one value"),
+        ("[genes.learning_rates]\nsgd = [-1.0]\n", "genes.learning_rates.sgd: -1.0 is not a positive rate"),
+        ("[genes.learning_rates]\nsgd = 0.1\n", "expected a list"),
+        ("[genes]\nlearning_rates = 3\n", "expected a table"),
+        ("[ga]\nselection = 'tset'\n", "ga.selection: must be one of validation, test, got 'tset' (did you mean 'test'?)"),
+    ):
+        p.write_text(text)
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            config_from(p)
