@@ -165,3 +165,44 @@ def test_min_delta_is_in_the_targets_units():
     assert loss_delta(0.01, "mse", reg) == pytest.approx(0.01 / 9.2**2)
     cls = Dataset("c", "classification", *([None] * 6), n_features=1, n_outputs=3)
     assert loss_delta(0.01, "cross_entropy", cls) == 0.01
+
+
+def test_every_consumer_uses_one_rule_for_fitness_time_statistics(digits, monkeypatch, tmp_path):
+    """Errored rows (nothing trained) are left out of every time statistic, diverged and pruned rows count: the
+    generation summary, summary.json, the run read back (the UI) and compare's analysis agree."""
+    import json
+
+    from gaterm.engine import backends
+    from gaterm.experiment.analysis import _subset, _times
+    from gaterm.experiment.arms import ArmRun
+    from gaterm.rundir.reader import read_run_dir
+    from gaterm.rundir.writer import RunWriter
+    from gaterm.stats import fitness_time_stats
+
+    real = backends.evaluate
+
+    def flaky(chromosome, data, training, seed, *args, **kw):
+        if seed % 3 == 0:
+            raise RuntimeError("injected failure")
+        return real(chromosome, data, training, seed, *args, **kw)
+
+    monkeypatch.setattr(backends, "evaluate", flaky)
+    cfg = small()
+    cfg.ga.paired_control = False
+    events = []
+    result = Engine(cfg, digits, MeanMerge(), [RunWriter(tmp_path / "run"), events.append]).run()
+    errored = [r for r in result.records if r.status is Status.ERROR]
+    assert errored and all(r.training_time == 0.0 for r in errored)
+    timed = [r.training_time for r in result.records if r.status is not Status.ERROR]
+    expected = sum(timed) / len(timed)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["fitness_time_mean_s"] == pytest.approx(expected)
+    assert read_run_dir(tmp_path / "run").time_stats()["mean"] == pytest.approx(expected)
+    assert fitness_time_stats(result.records)["mean"] == pytest.approx(expected)
+    for ev in events:
+        if type(ev).__name__ == "GenerationFinished":
+            gen = [r for r in result.records if r.generation == ev.summary.generation and r.status is not Status.ERROR]
+            assert ev.summary.mean_fitness_time == pytest.approx(sum(r.training_time for r in gen) / len(gen))
+    arm = ArmRun("digits", 0, "merge-mean", "mean", "accuracy", True, list(result.records), result.stop_reason,
+                 result.total_duration_s, 0.0, 0.0, 0.0, "")
+    assert sum(_times(_subset([arm], 0))) / len(_subset([arm], 0)) == pytest.approx(expected)

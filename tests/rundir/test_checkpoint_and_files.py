@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 
 import numpy as np
 import torch
@@ -55,3 +56,21 @@ def test_checkpoint_round_trip_keeps_everything_exactly(tmp_path):
     r2.bit_generator.state = back.rng_state
     assert r2.random() == rng.random()
     assert back.elapsed_s == 12.5 and back.curves == [(1.0, 0.5)]
+
+
+def test_an_evaluation_row_round_trips_through_its_csv_cells():
+    from gaterm.rundir.files import EVAL_COLUMNS, EvaluationRow, parse_row, row_cells
+    from gaterm.states import Status
+
+    row = EvaluationRow(generation=1, id=7, parent_a=2, parent_b=3, merged=True, metric=0.91, val_metric=0.91,
+                        test_metric=0.875, val_loss=0.3, n_epochs=12, best_epoch=2, training_time=1.5,
+                        merge_time=0.04, status=Status.ERROR, seed=9, genes="adam lr=0.001 bs=32 | 8 relu",
+                        control_metric=0.9, control_test_metric=0.86, control_val_loss=0.31, control_n_epochs=20,
+                        control_time=2.0, control_status=Status.OK, error="ValueError: boom",
+                        merge_notes={"strategy": "select", "choice": "mean", "val_losses": {"mean": 0.5}})
+    cells = dict(zip(EVAL_COLUMNS, [str(c) for c in row_cells(row)], strict=True))
+    assert cells["status"] == "error: ValueError: boom"
+    assert parse_row(EvaluationRow, cells) == row
+    old = {k: v for k, v in cells.items() if k not in ("val_metric", "test_metric", "merge_notes")}
+    back = parse_row(EvaluationRow, old)  # a run directory written before these columns existed
+    assert back.merge_notes is None and math.isnan(back.val_metric)
