@@ -250,6 +250,19 @@ def _in_order(
         cancel(list(futures.values()))
 
 
+def _stop_requested(should_stop: Callable[[], bool], grace_s: float = 0.3) -> bool:
+    """Whether a stop was requested, allowing the main thread's signal handler `grace_s` to run: a signal sent
+    to a whole process group may kill a worker a moment before this process's handler has set the stop."""
+    import time
+
+    deadline = time.monotonic() + grace_s
+    while not should_stop():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 class ProcessPoolBackend:
     """Evaluates up to `workers` individuals at once in worker processes, each holding the data set.
 
@@ -294,6 +307,8 @@ class ProcessPoolBackend:
                 lambda futures: [f.cancel() for f in futures], poll_s=0.05,
             )
         except BrokenExecutor as exc:
+            if _stop_requested(should_stop):  # e.g. SIGTERM sent to the whole process group: workers die first
+                raise Cancelled() from None
             raise GatermError(f"a worker process died ({exc}); the run can be continued with --resume") from None
 
     def close(self) -> None:
