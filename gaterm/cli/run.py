@@ -66,7 +66,7 @@ def resolve(
         with for_flag("--resume"):
             lock = claim_existing_run_dir(args.resume)
             try:
-                cfg, state = prepare_resume(args.resume)
+                cfg, state = prepare_resume(args.resume, report=_note)
             except BaseException:
                 lock.release()
                 raise
@@ -80,6 +80,12 @@ def resolve(
             else:
                 check_run_dir(args.out)
     return cfg, args.out, None, lock
+
+
+def _note(line: str) -> None:
+    import sys
+
+    print(f"gaterm: {line}", file=sys.stderr)
 
 
 def run_ui(args: argparse.Namespace) -> int:
