@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from gaterm.cli.options import (
@@ -106,7 +105,7 @@ def run_ui(args: argparse.Namespace) -> int:
 def run_headless(args: argparse.Namespace) -> int:
     from gaterm.rundir.lock import claim_default_run_dir
 
-    cfg, out, state, lock = resolve(args)
+    cfg, _, state, lock = resolve(args)
     if lock is None:
         lock = claim_default_run_dir(cfg.dataset)
     with lock:

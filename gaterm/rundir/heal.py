@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from gaterm.rundir.files import (
     RunDirError,
     row_cells,
     truncate_rows,
+    write_atomic,
 )
 from gaterm.states import Direction
 from gaterm.stats import fitness_time_stats
@@ -125,16 +125,7 @@ def _write(path: Path, header: tuple[str, ...] | list[str], rows: list[list[str]
     writer = csv.writer(buf)
     writer.writerow(header)
     writer.writerows(rows)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise RunDirError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_atomic(path, buf.getvalue().encode("utf-8"))
 
 
 def _damaged(path: Path, line: int, why: str) -> RunDirError:

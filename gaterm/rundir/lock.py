@@ -20,6 +20,7 @@ import fcntl
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Self
 
 from gaterm.rundir.files import RunDirError
 
@@ -69,7 +70,7 @@ class RunLock:
             _HELD_FDS.discard(fd)
             os.close(fd)
 
-    def __enter__(self) -> RunLock:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
