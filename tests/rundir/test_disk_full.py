@@ -78,7 +78,7 @@ def test_a_real_full_disk(tmp_path):
     """The same on a tiny tmpfs (needs root to mount; skipped otherwise)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(disk)], capture_output=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(disk)], capture_output=True, check=False)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
@@ -86,7 +86,7 @@ def test_a_real_full_disk(tmp_path):
         cfg.write_text(SMALL_RUN)
         out = disk / "run"
         proc = subprocess.run([sys.executable, "-m", "gaterm", "--no-ui", "--quiet", "--config", str(cfg),
-                               "--out", str(out)], capture_output=True, text=True, timeout=120)
+                               "--out", str(out)], capture_output=True, text=True, timeout=120, check=False)
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.startswith(f"gaterm: error: cannot write {out}/") and proc.stderr.endswith(
             f": {ENOSPC}\n") and proc.stderr.count("\n") == 1, proc.stderr
@@ -95,4 +95,4 @@ def test_a_real_full_disk(tmp_path):
         assert main(["--no-ui", "--quiet", "--resume", str(out)]) == 0
         assert [int(r[1]) for r in rows(out / "evaluations.csv")] == list(range(18))
     finally:
-        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True, check=False)
