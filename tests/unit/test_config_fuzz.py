@@ -14,7 +14,15 @@ import tomli_w
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from gaterm.config import GAConfig, GeneStore, RunConfig, TrainingConfig, config_from, config_from_dict, load_config
+from gaterm.config import (
+    GAConfig,
+    GeneStore,
+    RunConfig,
+    TrainingConfig,
+    config_from,
+    config_from_dict,
+    load_config,
+)
 from gaterm.errors import GatermError
 
 SECTIONS = {"ga": GAConfig, "training": TrainingConfig, "genes": GeneStore}
