@@ -19,27 +19,38 @@ from gaterm.rundir.files import EVAL_COLUMNS, GEN_COLUMNS
 ENOSPC = os.strerror(errno.ENOSPC)
 
 
-def _fill_disk_at(monkeypatch, name: str, after: int) -> None:
-    """Make writes to file `name` fail with ENOSPC after `after` successful ones: the failing write first writes
-    half its data (a short write, as a disk that fills up gives), the next one raises."""
-    real_write = os.write
-    state = {"writes": 0, "short": False}
+def _fill_disk_at(monkeypatch, name: str, after: int, how: str) -> None:
+    """Make the writes (`how` = "write") or syncs ("fsync", where a delayed allocation reports it) of file `name`
+    fail with ENOSPC after `after` successful ones. A failing write first writes half its data (a short write, as
+    a disk that fills up gives), the next one raises."""
+    real = {"write": os.write, "fsync": os.fsync}[how]
+    state = {"calls": 0, "short": False}
 
-    def write(fd: int, data) -> int:
+    def fails(fd: int) -> bool:
         try:
             path = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
-            path = ""
-        if Path(path).name == name:
-            state["writes"] += 1
-            if state["writes"] > after:
-                if not state["short"] and len(data) > 1:
-                    state["short"] = True
-                    return real_write(fd, bytes(data[: len(data) // 2]))
-                raise OSError(errno.ENOSPC, ENOSPC)
-        return real_write(fd, data)
+            return False
+        if Path(path).name != name:
+            return False
+        state["calls"] += 1
+        return state["calls"] > after
 
-    monkeypatch.setattr(os, "write", write)
+    def write(fd: int, data) -> int:
+        if fails(fd):
+            if not state["short"] and len(data) > 1:
+                state["short"] = True
+                state["calls"] -= 1
+                return real(fd, bytes(data[: len(data) // 2]))
+            raise OSError(errno.ENOSPC, ENOSPC)
+        return real(fd, data)
+
+    def fsync(fd: int) -> None:
+        if fails(fd):
+            raise OSError(errno.ENOSPC, ENOSPC)
+        real(fd)
+
+    monkeypatch.setattr(os, how, {"write": write, "fsync": fsync}[how])
 
 
 def _assert_nothing_half_written(out: Path) -> None:
@@ -51,19 +62,22 @@ def _assert_nothing_half_written(out: Path) -> None:
         assert table[0] == list(columns) and all(len(r) == len(columns) for r in table)
 
 
-@pytest.mark.parametrize("name, after", [
-    ("evaluations.csv", 9),  # the header, generation 0's six rows, two of generation 1
-    ("generations.csv", 2),
-    ("checkpoint.pt.tmp", 2),  # the third checkpoint
-    ("best_model.pt.tmp", 0),  # at the very end
-    ("summary.json.tmp", 0),
+@pytest.mark.parametrize("name, after, how", [
+    ("evaluations.csv", 9, "write"),  # the header, generation 0's six rows, two of generation 1
+    ("evaluations.csv", 9, "fsync"),
+    ("generations.csv", 2, "write"),
+    ("checkpoint.pt.tmp", 2, "fsync"),  # the third checkpoint
+    ("best_model.pt.tmp", 0, "write"),  # at the very end
+    ("summary.json.tmp", 0, "fsync"),
 ])
-def test_a_full_disk_stops_the_run_with_one_line_and_it_resumes_complete(tmp_path, monkeypatch, capsys, name, after):
+def test_a_full_disk_stops_the_run_with_one_line_and_it_resumes_complete(
+    tmp_path, monkeypatch, capsys, name, after, how
+):
     cfg = tmp_path / "c.toml"
     cfg.write_text(SMALL_RUN)
     out = tmp_path / "run"
     with monkeypatch.context() as m:
-        _fill_disk_at(m, name, after)
+        _fill_disk_at(m, name, after, how)
         assert main(["--no-ui", "--quiet", "--config", str(cfg), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err == f"gaterm: error: cannot write {out / name.removesuffix('.tmp')}: {ENOSPC}\n"
