@@ -15,6 +15,7 @@ from gaterm.errors import ConfigError
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "adadelta", "adagrad", "adamax", "nadam")
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "softsign", "elu")
 LOSSES = {"classification": ("cross_entropy",), "regression": ("mae", "mse", "huber")}
+MAX_THREADS = 1024  # torch refuses absurd thread counts mid-run; refuse them up front
 DEFAULT_LOSSES = {"classification": ["cross_entropy"], "regression": ["mae", "mse"]}
 SELECTIONS = ("validation", "test")
 
@@ -149,6 +150,7 @@ class RunConfig:
         """Check cross-field rules; raise ConfigError with a one-line message naming the field."""
         ga, tr, g = self.ga, self.training, self.genes
         _check(self.seed >= 0, "seed", "must be >= 0")
+        _check(self.seed < 2**63, "seed", "must be below 2**63")
         _check(ga.population >= 2, "ga.population", "must be at least 2")
         _check(ga.survivors >= 2, "ga.survivors", "must be at least 2 (children have two distinct parents)")
         _check(
@@ -177,6 +179,7 @@ class RunConfig:
         )
         _check(tr.device == "cpu" or tr.device.startswith("cuda"), "training.device", "must be 'cpu' or 'cuda[:N]'")
         _check(tr.threads >= 0, "training.threads", "must be >= 0 (0 lets gaterm choose)")
+        _check(tr.threads <= MAX_THREADS, "training.threads", f"must be at most {MAX_THREADS}")
         _check(tr.prune_warmup >= 0, "training.prune_warmup", "must be >= 0")
         for name in ("optimizer", "learning_rate", "batch_size", "layers", "neurons", "activation"):
             values = getattr(g, name)
@@ -304,6 +307,10 @@ def load_config(path: Path, base: RunConfig | None = None) -> RunConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # arrays or inline tables nested thousands deep
+        raise ConfigError(f"{path}: invalid TOML: values nested too deeply") from None
+    except ValueError as exc:  # an integer with more digits than Python converts
+        raise ConfigError(f"{path}: invalid TOML: {' '.join(str(exc).split(';')[0].split())}") from None
     try:
         return config_from_dict(data, base)
     except ConfigError as exc:

@@ -31,6 +31,6 @@ def main(argv: list[str] | None = None) -> int:
     except GatermError as exc:
         print(f"gaterm: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # a second Ctrl-C or SIGTERM (`Aborted`), or one outside a run
         print("gaterm: aborted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return getattr(exc, "exit_code", EXIT_INTERRUPTED)

@@ -7,11 +7,10 @@ from datetime import datetime
 from pathlib import Path
 
 from gaterm.cli.options import (
-    EXIT_INTERRUPTED,
     Parser,
     add_ga_options,
     for_flag,
-    graceful_sigint,
+    graceful_stop,
     overrides_from,
 )
 from gaterm.config import config_from
@@ -88,6 +87,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from gaterm.experiment.arms import run_comparison
     from gaterm.experiment.report import key_figures, write_outputs
     from gaterm.rundir.files import check_writable
+    from gaterm.rundir.lock import claim_run_dir
     from gaterm.session import open_plugins
 
     if args.report is not None:
@@ -104,9 +104,11 @@ def run_compare(args: argparse.Namespace) -> int:
     strategies = [base.ga.merge_strategy] if args.strategies is None else split_names(args.strategies, "strategies")
     data_dir = data_dir_from(args.data_dir)
     out = args.out or Path("runs") / f"compare-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and not out.is_dir():
         raise GatermError(f"--out: {out} exists and is not an empty directory; choose a new one")
     with for_flag("--out"):
+        if out.is_dir():
+            _empty(out)  # fail early; checked again once the directory is locked
         check_writable(out)
     console = Console(quiet=args.quiet)
     ps = open_plugins(console)
@@ -114,19 +116,30 @@ def run_compare(args: argparse.Namespace) -> int:
         ps.dataset(name)  # unknown names fail before anything is created
     for name in strategies:
         ps.merge_strategy(name)
-    console.print(f"comparison directory: {out}", highlight=False)
-    if base.ga.selection == "test":
-        from gaterm.headless import SELECT_ON_TEST_WARNING
+    with for_flag("--out"):  # created and locked in one step: another gaterm process cannot share it
+        lock = claim_run_dir(out, check=_empty)
+    with lock:
+        console.print(f"comparison directory: {out}", highlight=False)
+        if base.ga.selection == "test":
+            from gaterm.headless import SELECT_ON_TEST_WARNING
 
-        console.print(SELECT_ON_TEST_WARNING, style="yellow", highlight=False)
-    out.mkdir(parents=True, exist_ok=True)
-    with graceful_sigint(lambda: console.print(
-        "stopping: the report will cover the arms finished so far (Ctrl-C again to abort)"
-    )) as stop:
-        comp = run_comparison(base, datasets, seeds, strategies, data_dir, out, console, plugins=ps,
-                              workers=args.workers, scheduler=args.scheduler, should_stop=stop.is_set)
-    a, report = write_outputs(comp, out)
-    console.print(report, markup=False, highlight=False, soft_wrap=True)
-    for line in key_figures(comp, a):
-        print(line)
-    return EXIT_INTERRUPTED if stop.is_set() else 0
+            console.print(SELECT_ON_TEST_WARNING, style="yellow", highlight=False)
+        with graceful_stop(lambda: console.print(
+            "stopping: the report will cover the arms finished so far (Ctrl-C or SIGTERM again to abort)"
+        )) as stop:
+            comp = run_comparison(base, datasets, seeds, strategies, data_dir, out, console, plugins=ps,
+                                  workers=args.workers, scheduler=args.scheduler, should_stop=stop.is_set)
+        a, report = write_outputs(comp, out)
+        console.print(report, markup=False, highlight=False, soft_wrap=True)
+        for line in key_figures(comp, a):
+            print(line)
+    return stop.exit_code if stop.is_set() else 0
+
+
+def _empty(out: Path) -> None:
+    """A comparison directory must be new or empty (its own lock file aside)."""
+    from gaterm.rundir.files import RunDirError
+    from gaterm.rundir.lock import LOCK
+
+    if any(p.name != LOCK for p in out.iterdir()):
+        raise RunDirError(f"{out} exists and is not an empty directory; choose a new one")

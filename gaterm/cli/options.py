@@ -1,5 +1,5 @@
 """What every subcommand shares: the one-line-error parser, the GA/training/execution flags, flags overlaid on the
-config, flag names added to storage errors, and the graceful Ctrl-C handler."""
+config, flag names added to storage errors, and the graceful stop on Ctrl-C (SIGINT) or SIGTERM."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from typing import Any, NoReturn
 from gaterm.errors import GatermError
 
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 class Parser(argparse.ArgumentParser):
@@ -126,20 +127,50 @@ def for_flag(flag: str) -> Iterator[None]:
         raise type(exc)(f"{flag}: {exc}") from None
 
 
-@contextlib.contextmanager
-def graceful_sigint(announce: Callable[[], None]) -> Iterator[threading.Event]:
-    """A first Ctrl-C sets the yielded event (the engine stops cleanly, keeping its work) and calls
-    `announce`; a second one aborts at once. The previous handler is restored on exit."""
-    stop = threading.Event()
+class StopRequest(threading.Event):
+    """Set by the first SIGINT or SIGTERM; `exit_code` is the shell's code for the signal that came (130 for
+    Ctrl-C, 143 for SIGTERM)."""
 
-    def on_sigint(signum: int, frame: Any) -> None:
+    def __init__(self) -> None:
+        super().__init__()
+        self.signum: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (self.signum or signal.SIGINT)
+
+
+class Aborted(KeyboardInterrupt):
+    """A second stop signal: abort at once. `exit_code` as for `StopRequest`."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def graceful_stop(announce: Callable[[], None]) -> Iterator[StopRequest]:
+    """A first Ctrl-C or SIGTERM (what batch schedulers send before SIGKILL) sets the yielded event, so the
+    engine stops cleanly after the current epoch and keeps its work, and calls `announce`; a second signal of
+    either kind aborts at once (`Aborted`). The previous handlers are restored on exit."""
+    stop = StopRequest()
+
+    def on_signal(signum: int, frame: Any) -> None:
         if stop.is_set():
-            raise KeyboardInterrupt
+            raise Aborted(signum)
+        stop.signum = signum
         stop.set()
         announce()
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
     try:
         yield stop
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+graceful_sigint = graceful_stop  # the former name

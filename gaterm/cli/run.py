@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gaterm.cli.options import (
-    EXIT_INTERRUPTED,
     Parser,
     add_ga_options,
     for_flag,
-    graceful_sigint,
+    graceful_stop,
     overrides_from,
 )
 from gaterm.config import RunConfig, config_from
 from gaterm.errors import GatermError
 from gaterm.events import EngineState
+
+if TYPE_CHECKING:
+    from gaterm.rundir.lock import RunLock
 
 # flags a resumed run cannot take: it continues with its own config.toml
 _RESUME_CONFLICTS = ("config", "dataset", "out", "population", "survivors", "generations", "mutation_prob", "target",
@@ -41,10 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def resolve(args: argparse.Namespace) -> tuple[RunConfig, Path | None, EngineState | None]:
-    """(config, run directory, resume state) from the command line. A new run's directory is checked (None:
-    the default, chosen when it starts); a resumed run's is prepared (rows truncated to its checkpoint)."""
+def resolve(
+    args: argparse.Namespace, claim: bool = True
+) -> tuple[RunConfig, Path | None, EngineState | None, RunLock | None]:
+    """(config, run directory, resume state, lock) from the command line.
+
+    A resumed run's directory is claimed (locked for this process: see `gaterm.rundir.lock`) and prepared
+    (rows healed from its checkpoint); with `claim`, so is a new run's `--out` (created and locked at once).
+    Without `claim` (the UI claims when a run starts), `--out` is only checked. The caller releases the lock."""
     from gaterm.rundir.files import check_run_dir
+    from gaterm.rundir.lock import claim_existing_run_dir, claim_new_run_dir
 
     if args.resume is not None:
         for name in _RESUME_CONFLICTS:
@@ -54,36 +63,62 @@ def resolve(args: argparse.Namespace) -> tuple[RunConfig, Path | None, EngineSta
         from gaterm.rundir.resume import prepare_resume
 
         with for_flag("--resume"):
-            cfg, state = prepare_resume(args.resume)
-        return cfg, Path(args.resume), state
+            lock = claim_existing_run_dir(args.resume)
+            try:
+                cfg, state = prepare_resume(args.resume, report=_note)
+            except BaseException:
+                lock.release()
+                raise
+        return cfg, Path(args.resume), state, lock
     cfg = config_from(args.config, overrides_from(args))
+    lock = None
     if args.out is not None:
         with for_flag("--out"):
-            check_run_dir(args.out)
-    return cfg, args.out, None
+            if claim:
+                lock = claim_new_run_dir(args.out)
+            else:
+                check_run_dir(args.out)
+    return cfg, args.out, None, lock
+
+
+def _note(line: str) -> None:
+    import sys
+
+    print(f"gaterm: {line}", file=sys.stderr)
 
 
 def run_ui(args: argparse.Namespace) -> int:
     """Open the Textual UI with the command line's configuration; bad input fails before it opens."""
     from gaterm.datasets import data_dir_from
 
-    cfg, out, state = resolve(args)
-    from gaterm.tui import run_tui
+    cfg, out, state, lock = resolve(args, claim=False)
+    try:
+        from gaterm.tui import run_tui
 
-    return run_tui(cfg, data_dir=data_dir_from(args.data_dir), out=out, workers=args.workers,
-                   scheduler=args.scheduler, resume_state=state, resume=args.resume is not None)
+        return run_tui(cfg, data_dir=data_dir_from(args.data_dir), out=out, workers=args.workers,
+                       scheduler=args.scheduler, resume_state=state, resume=args.resume is not None, out_lock=lock)
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def run_headless(args: argparse.Namespace) -> int:
+    from gaterm.rundir.lock import claim_default_run_dir
+
+    cfg, _, state, lock = resolve(args)
+    if lock is None:
+        lock = claim_default_run_dir(cfg.dataset)
+    with lock:
+        return _run_headless(args, cfg, lock.path, state)
+
+
+def _run_headless(args: argparse.Namespace, cfg: RunConfig, out: Path, state: EngineState | None) -> int:
+    """The headless run in claimed directory `out`."""
     from rich.console import Console
 
     from gaterm.datasets import data_dir_from
-    from gaterm.rundir.files import default_run_dir
     from gaterm.session import make_engine, open_dataset, open_plugins
 
-    cfg, out, state = resolve(args)
-    if out is None:
-        out = default_run_dir(cfg.dataset)
     err = Console(stderr=True)
     if args.quiet and cfg.ga.selection == "test":
         from gaterm.headless import SELECT_ON_TEST_WARNING
@@ -95,8 +130,8 @@ def run_headless(args: argparse.Namespace) -> int:
     data_dir = data_dir_from(args.data_dir)
     dataset = open_dataset(ps, spec, cfg, data_dir)
 
-    with graceful_sigint(lambda: err.print(
-        "[yellow]stopping after this epoch (Ctrl-C again to abort at once)...[/]"
+    with graceful_stop(lambda: err.print(
+        "[yellow]stopping after this epoch (Ctrl-C or SIGTERM again to abort at once)...[/]"
     )) as stop:
         from gaterm.headless import HeadlessView
         from gaterm.rundir.writer import RunWriter
@@ -114,4 +149,4 @@ def run_headless(args: argparse.Namespace) -> int:
         b = result.best
         print(f"best by {cfg.ga.selection}: {dataset.metric_name} validation {b.val_metric:.4f}, test "
               f"{b.test_metric:.4f} ({b.genes}); run directory {out}")
-    return EXIT_INTERRUPTED if result.stop_reason is StopReason.CANCELLED else 0
+    return stop.exit_code if result.stop_reason is StopReason.CANCELLED else 0

@@ -7,13 +7,14 @@ measured where the training runs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import BrokenExecutor
+from concurrent.futures import BrokenExecutor, CancelledError
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -250,6 +251,19 @@ def _in_order(
         cancel(list(futures.values()))
 
 
+def _stop_requested(should_stop: Callable[[], bool], grace_s: float = 0.3) -> bool:
+    """Whether a stop was requested, allowing the main thread's signal handler `grace_s` to run: a signal sent
+    to a whole process group may kill a worker a moment before this process's handler has set the stop."""
+    import time
+
+    deadline = time.monotonic() + grace_s
+    while not should_stop():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 class ProcessPoolBackend:
     """Evaluates up to `workers` individuals at once in worker processes, each holding the data set.
 
@@ -294,6 +308,8 @@ class ProcessPoolBackend:
                 lambda futures: [f.cancel() for f in futures], poll_s=0.05,
             )
         except BrokenExecutor as exc:
+            if _stop_requested(should_stop):  # e.g. SIGTERM sent to the whole process group: workers die first
+                raise Cancelled() from None
             raise GatermError(f"a worker process died ({exc}); the run can be continued with --resume") from None
 
     def close(self) -> None:
@@ -319,8 +335,33 @@ def _data_key(config: dict[str, Any], data_dir: str | None) -> str:
     return json.dumps(fields)
 
 
-def dask_run(task: EvalTask, config: dict[str, Any], data_dir: str | None) -> EvalOutcome:
-    """Runs on a Dask worker: the data set is loaded once per worker process (cached), by plugin name."""
+def _dask_stop_flag(name: str, every_s: float = 0.5) -> Callable[[], bool]:
+    """A should-stop for a task on a Dask worker: whether the run's stop event `name` (a `distributed.Event`) is
+    set, asked of the scheduler at most every `every_s` seconds (it is polled between epochs)."""
+    import time
+
+    from distributed import Event
+
+    event = Event(name)
+    last, stopped = 0.0, False
+
+    def should_stop() -> bool:
+        nonlocal last, stopped
+        now = time.monotonic()
+        if not stopped and now - last >= every_s:
+            last = now
+            try:
+                stopped = event.is_set()
+            except Exception:  # noqa: BLE001 - no scheduler: the client side decides what happens to the run
+                stopped = False
+        return stopped
+
+    return should_stop
+
+
+def dask_run(task: EvalTask, config: dict[str, Any], data_dir: str | None, stop: str | None = None) -> EvalOutcome:
+    """Runs on a Dask worker: the data set is loaded once per worker process (cached), by plugin name. When the
+    run's stop event `stop` is set, the evaluation ends after its current epoch (Cancelled)."""
     from gaterm.config import config_from_dict
 
     key = _data_key(config, data_dir)
@@ -335,7 +376,7 @@ def dask_run(task: EvalTask, config: dict[str, Any], data_dir: str | None) -> Ev
         init = [(torch.as_tensor(w), torch.as_tensor(b)) for w, b in task.init_layers]
     task = EvalTask(task.id, task.generation, task.chromosome, task.seed, init, task.control,
                     task.prune_medians, task.prune_warmup)
-    out = run_task(task, data, training)
+    out = run_task(task, data, training, None, _dask_stop_flag(stop) if stop else None)
     return EvalOutcome(task, _result_to_wire(out.result), _result_to_wire(out.control))  # type: ignore[arg-type]
 
 
@@ -348,6 +389,7 @@ class DaskBackend:
     """
 
     trains_here = False
+    connect_timeout_s = 10.0  # to connect, and to reconnect after losing the scheduler before giving up
 
     def __init__(self, address: str | Any, data_dir: Path | None, retries: int = 2) -> None:
         self.address = address
@@ -367,7 +409,7 @@ class DaskBackend:
             self._client = self.address
         else:
             try:
-                self._client = Client(self.address, timeout="10s")
+                self._client = Client(self.address, timeout=f"{self.connect_timeout_s}s")
             except (OSError, TimeoutError) as exc:
                 raise GatermError(f"--scheduler: cannot connect to {self.address} ({exc})") from None
             self._own_client = True
@@ -381,20 +423,47 @@ class DaskBackend:
         tag = uuid.uuid4().hex[:8]
         data_dir = str(self.data_dir) if self.data_dir else None
 
+        stop = f"gaterm-stop-{tag}"
+
         def submit(t: EvalTask) -> Any:
-            return client.submit(dask_run, _task_to_wire(t), self._config, data_dir,
+            return client.submit(dask_run, _task_to_wire(t), self._config, data_dir, stop,
                                  key=f"gaterm-eval-{t.id}-{tag}", pure=False, retries=self.retries)
 
         def waiting() -> None:
             if should_stop():
+                from distributed import Event
+
+                with contextlib.suppress(Exception):  # running tasks stop after their epoch, not at their end
+                    Event(stop, client=client).set()
                 raise Cancelled()
 
-        yield from _in_order(tasks, submit, self._slots, may_start, waiting,
-                             lambda futures: client.cancel(list(futures)) if futures else None, poll_s=0.1)
+        def cancel(futures: list[Any]) -> None:
+            if futures and client.status == "running":
+                client.cancel(futures)
+
+        try:
+            yield from _in_order(tasks, submit, self._slots, may_start, waiting, cancel, poll_s=0.1)
+        except (Cancelled, GatermError):
+            raise
+        except Exception as exc:
+            if client.status != "running" or isinstance(exc, (CancelledError, OSError, TimeoutError)):
+                raise self._lost(exc) from None
+            raise
+
+    def _lost(self, exc: BaseException) -> GatermError:
+        """The one line for a scheduler that went away (its tasks are gone; the checkpoint is not)."""
+        address = self.address if isinstance(self.address, str) else getattr(
+            getattr(self._client, "scheduler", None), "address", "?")
+        detail = " ".join(str(exc).split()) or type(exc).__name__  # one line
+        if "for reason:" in detail:  # "KEY cancelled for reason: scheduler-connection-lost. Client lost ..."
+            detail = detail.split("for reason:", 1)[1].strip().split(". ")[0].rstrip(".")
+        return GatermError(f"lost the Dask scheduler at {address}: {detail}; the run can be continued with "
+                           "--resume")
 
     def close(self) -> None:
         if self._own_client and self._client is not None:
-            self._client.close()
+            with contextlib.suppress(Exception):  # a client that lost its scheduler may fail to close cleanly
+                self._client.close(timeout=self.connect_timeout_s)
         self._client = None
 
 

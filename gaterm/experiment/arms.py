@@ -76,6 +76,7 @@ def run_comparison(
     should_stop: Any | None = None,
 ) -> Comparison:
     """Run every (data set, seed, arm) in turn, basic first then each strategy, writing run directories."""
+    from gaterm.rundir.lock import claim_new_run_dir
     from gaterm.rundir.writer import RunWriter
     from gaterm.session import make_engine, open_dataset, open_plugins
 
@@ -102,10 +103,11 @@ def run_comparison(
                                                    "workers": 1 if scheduler is not None else workers})
                 if stop():
                     break
-                result: RunFinished = make_engine(
-                    cfg, dataset, merges.get(strategy or ""), [writer], workers=workers, scheduler=scheduler,
-                    data_dir=data_dir, should_stop=stop,
-                ).run()
+                with claim_new_run_dir(run_dir):  # each arm holds its directory while it runs
+                    result: RunFinished = make_engine(
+                        cfg, dataset, merges.get(strategy or ""), [writer], workers=workers, scheduler=scheduler,
+                        data_dir=data_dir, should_stop=stop,
+                    ).run()
                 if result.stop_reason is StopReason.CANCELLED:
                     if console is not None:
                         console.print(f"{name} seed {seed} {arm_name(strategy)}: cancelled; left out of the report")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from gaterm.chromosome import Chromosome
 from gaterm.errors import GatermError
 from gaterm.events import EngineState, EvaluationRecord
-from gaterm.rundir.files import RunDirError
+from gaterm.rundir.files import RunDirError, write_atomic
 from gaterm.states import Status
 
 
@@ -46,7 +46,8 @@ def config_fingerprint(config: Any) -> str:
 
 
 def save_checkpoint(path: Path, state: Any, config: Any) -> None:
-    """Write the engine state atomically (temp file, fsync, rename); tensors and plain data only."""
+    """Write the engine state atomically (temp file, fsync, rename); tensors and plain data only. A failed write
+    (a full disk) leaves the previous checkpoint as it was and raises a RunDirError naming the file."""
     import torch
 
     meta = {
@@ -69,17 +70,9 @@ def save_checkpoint(path: Path, state: Any, config: Any) -> None:
         "weights": {str(i): _flat(w) for i, w in state.weights.items()},
         "best_layers": _flat(state.best_layers),
     }
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        torch.save(blob, f)
-        f.flush()
-        os.fsync(f.fileno())
-    delay = os.environ.get("GATERM_FAULT_CHECKPOINT_DELAY_S")  # fault-injection tests kill the run here
-    if delay:
-        import time
-
-        time.sleep(float(delay))
-    os.replace(tmp, path)
+    buf = io.BytesIO()  # serialized in memory first: a failed write cannot leave a half-written checkpoint
+    torch.save(blob, buf)
+    write_atomic(path, buf.getvalue())
 
 
 def load_checkpoint(path: Path, config: Any) -> Any:

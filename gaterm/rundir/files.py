@@ -6,6 +6,7 @@ their fields in order and the reader parses them back, so the two can never disa
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -209,6 +210,82 @@ def check_writable(path: Path) -> None:
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise RunDirError(f"cannot create {path}: {parent} is not writable")
+
+
+# ----- writing ------------------------------------------------------------------------------------------------
+def write_error(path: Path, exc: OSError) -> RunDirError:
+    """The one line a failed write gives (`cannot write RUN/evaluations.csv: No space left on device`)."""
+    return RunDirError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to file descriptor `fd` (os.write may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` by `data` atomically: a temp file beside it, written, synced, then renamed over it. On any
+    failure (a full disk, ...) the temp file is removed and the previous `path` is left as it was; the error is
+    a RunDirError naming `path`."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        delay = os.environ.get("GATERM_FAULT_CHECKPOINT_DELAY_S") if path.name == CHECKPOINT else None
+        if delay:  # fault-injection tests kill the run here
+            import time
+
+            time.sleep(float(delay))
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise write_error(path, exc) from None
+
+
+class RowAppender:
+    """Appends CSV rows to a file, each written whole, then synced; a failed write is rolled back (the file is
+    cut back to its last complete row), so no row is ever left half-written. Errors are RunDirErrors naming the
+    file."""
+
+    def __init__(self, path: Path, header: tuple[str, ...] | None) -> None:
+        """Open `path` for appending; with `header`, the file is created afresh with that header row."""
+        self.path = path
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | (os.O_TRUNC if header else 0)
+            self._fd: int | None = os.open(path, flags, 0o644)
+            self._size = os.fstat(self._fd).st_size
+        except OSError as exc:
+            raise write_error(path, exc) from None
+        if header:
+            self.append(list(header))
+
+    def append(self, cells: list[Any]) -> None:
+        if self._fd is None:
+            raise RunDirError(f"{self.path} is closed")
+        buf = io.StringIO()
+        csv.writer(buf).writerow(cells)
+        data = buf.getvalue().encode("utf-8")
+        try:
+            write_all(self._fd, data)
+            os.fsync(self._fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._size)
+            raise write_error(self.path, exc) from None
+        self._size += len(data)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def truncate_rows(path: Path, keep_before_generation: int) -> None:

@@ -1,7 +1,8 @@
-"""Resuming a run: check the directory, read its checkpoint, drop the rows of the interrupted generation."""
+"""Resuming a run: check the directory, read its checkpoint, heal its rows from it (see `gaterm.rundir.heal`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from gaterm.config import RunConfig, load_config
@@ -20,9 +21,15 @@ from gaterm.rundir.reader import read_summary
 from gaterm.states import StopReason
 
 
-def prepare_resume(run_dir: Path) -> tuple[RunConfig, EngineState | None]:
-    """Check that `run_dir` is an unfinished run, truncate its rows to the last checkpoint, and return its
-    config and engine state (None: no generation finished, the run starts again from generation 0)."""
+def prepare_resume(
+    run_dir: Path, report: Callable[[str], None] | None = None
+) -> tuple[RunConfig, EngineState | None]:
+    """Check that `run_dir` is an unfinished run, bring its rows to the last checkpoint, and return its config and
+    engine state (None: no generation finished, the run starts again from generation 0).
+
+    With a checkpoint, the CSVs are healed from it: rows it holds but a file lacks are rewritten, rows of the
+    interrupted generation dropped, and a row that contradicts it refused (RunDirError, nothing changed).
+    `report` receives a line for each file that had rows restored. The caller holds the directory's lock."""
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).is_file():
         raise RunDirError(f"{run_dir} is not a gaterm run directory (no {CONFIG})")
@@ -40,7 +47,14 @@ def prepare_resume(run_dir: Path) -> tuple[RunConfig, EngineState | None]:
             raise RunDirError(f"{run_dir} already finished (stop reason: {reason})")
     cfg = load_config(run_dir / CONFIG).validate()
     state = load_checkpoint(run_dir / CHECKPOINT, cfg) if (run_dir / CHECKPOINT).is_file() else None
-    next_gen = state.next_generation if state is not None else 0
-    for name in (EVALUATIONS, GENERATIONS):
-        truncate_rows(run_dir / name, next_gen)
+    if state is None:  # no finished generation: every row is evaluated again
+        for name in (EVALUATIONS, GENERATIONS):
+            truncate_rows(run_dir / name, 0)
+        return cfg, None
+    from gaterm.rundir.heal import heal_run_dir
+
+    healed = heal_run_dir(run_dir, state, cfg)
+    for line in healed.lines(run_dir):
+        if report is not None:
+            report(line)
     return cfg, state

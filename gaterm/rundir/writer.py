@@ -1,17 +1,20 @@
 """The run directory writer: an event consumer that writes config.toml, evaluations.csv, generations.csv,
-checkpoint.pt, summary.json and best_model.pt as the run goes."""
+checkpoint.pt, summary.json and best_model.pt as the run goes.
+
+A failed write (a full disk, a vanished mount) raises a one-line RunDirError naming the file, which stops the run;
+no file is left half-written (rows are rolled back, the other files replaced atomically), and the checkpoint of
+the last good generation stays, so the run can be resumed once there is room again."""
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import json
 import math
-import os
 import platform
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from gaterm import __version__
 from gaterm.events import (
@@ -35,7 +38,10 @@ from gaterm.rundir.files import (
     SUMMARY,
     EvaluationRow,
     GenerationRow,
+    RowAppender,
+    RunDirError,
     row_cells,
+    write_atomic,
 )
 from gaterm.states import Status
 from gaterm.stats import fitness_time_stats, fitness_times
@@ -52,56 +58,57 @@ class RunWriter:
         self.path = Path(path)
         self.resume = resume
         self.extra = dict(extra or {})
-        self._evals: IO[str] | None = None
-        self._gens: IO[str] | None = None
+        self._evals: RowAppender | None = None
+        self._gens: RowAppender | None = None
         self._started: RunStarted | None = None
         self._start_time = datetime.now(UTC)
+        self.failed: RunDirError | None = None  # the first failed write: the run stops, resumable
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, RunStarted):
-            self._on_start(event)
-        elif isinstance(event, EvaluationFinished):
-            self._row(self._evals, row_cells(EvaluationRow.from_record(event.record)))
-        elif isinstance(event, GenerationFinished):
-            self._row(self._gens, row_cells(GenerationRow.from_summary(event.summary)))
-        elif isinstance(event, CheckpointReady):
-            assert self._started is not None
-            save_checkpoint(self.path / CHECKPOINT, event.state, self._started.config)
-        elif isinstance(event, RunFinished):
+        if isinstance(event, RunFinished):
             self._on_finish(event)
+            return
+        try:
+            if isinstance(event, RunStarted):
+                self._on_start(event)
+            elif isinstance(event, EvaluationFinished):
+                self._row(self._evals, row_cells(EvaluationRow.from_record(event.record)))
+            elif isinstance(event, GenerationFinished):
+                self._row(self._gens, row_cells(GenerationRow.from_summary(event.summary)))
+            elif isinstance(event, CheckpointReady):
+                assert self._started is not None
+                save_checkpoint(self.path / CHECKPOINT, event.state, self._started.config)
+        except RunDirError as exc:
+            self.failed = self.failed or exc
+            raise
 
     def _on_start(self, ev: RunStarted) -> None:
         self._started = ev
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunDirError(f"cannot create {self.path}: {exc.strerror or exc}") from None
         if not self.resume:
-            tmp = self.path / (CONFIG + ".tmp")
-            ev.config.save(tmp)
-            os.replace(tmp, self.path / CONFIG)
+            write_atomic(self.path / CONFIG, ev.config.to_toml().encode("utf-8"))
         self._evals = self._open(EVALUATIONS, EVAL_COLUMNS)
         self._gens = self._open(GENERATIONS, GEN_COLUMNS)
 
-    def _open(self, name: str, header: tuple[str, ...]) -> IO[str]:
+    def _open(self, name: str, header: tuple[str, ...]) -> RowAppender:
         path = self.path / name
-        if self.resume and path.exists():
-            return open(path, "a", newline="", encoding="utf-8")
-        f = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115 (kept open for the whole run)
-        self._row(f, list(header))
-        return f
+        return RowAppender(path, None if self.resume and path.exists() else header)
 
     @staticmethod
-    def _row(f: IO[str] | None, row: list[Any]) -> None:
-        if f is None:
-            return
-        csv.writer(f).writerow(row)
-        f.flush()
-        os.fsync(f.fileno())
+    def _row(f: RowAppender | None, row: list[Any]) -> None:
+        if f is not None:
+            f.append(row)
 
     def _on_finish(self, ev: RunFinished) -> None:
         for f in (self._evals, self._gens):
             if f is not None:
                 f.close()
         st = self._started
-        assert st is not None
+        if st is None:  # the run never started (nothing was written)
+            return
         times = fitness_times(ev.records)
         d = fitness_time_stats(ev.records)
         summary: dict[str, Any] = {
@@ -142,18 +149,33 @@ class RunWriter:
             },
             **self.extra,
         }
-        tmp = self.path / (SUMMARY + ".tmp")
-        tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path / SUMMARY)
-        if ev.best_layers is not None:
-            import torch
-
-            state = {}
-            for i, (w, b) in enumerate(ev.best_layers):
-                state[f"{2 * i}.weight"], state[f"{2 * i}.bias"] = w, b
-            torch.save(state, self.path / BEST_MODEL)
+        if self.failed is not None:  # stopped by a failed write: whatever can still be written, best effort
+            for write in (lambda: self._write_best_model(ev), lambda: self._write_summary(summary)):
+                with contextlib.suppress(RunDirError):
+                    write()
+            return
+        # best model, then summary: a failure in either leaves no summary claiming completion, and the checkpoint
+        self._write_best_model(ev)
+        self._write_summary(summary)
         if ev.stop_reason.completed:  # a completed run cannot be resumed: its checkpoint is dead weight
             (self.path / CHECKPOINT).unlink(missing_ok=True)
+
+    def _write_summary(self, summary: dict[str, Any]) -> None:
+        write_atomic(self.path / SUMMARY, (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
+
+    def _write_best_model(self, ev: RunFinished) -> None:
+        if ev.best_layers is None:
+            return
+        import io
+
+        import torch
+
+        state = {}
+        for i, (w, b) in enumerate(ev.best_layers):
+            state[f"{2 * i}.weight"], state[f"{2 * i}.bias"] = w, b
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        write_atomic(self.path / BEST_MODEL, buf.getvalue())
 
 
 def _best_json(rec: EvaluationRecord | None) -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from gaterm.events import (
 )
 from gaterm.plugins import PluginSet
 from gaterm.rundir.files import EvaluationRow, GenerationRow
+from gaterm.rundir.lock import RunLock
 from gaterm.rundir.reader import RunData, read_run_dir
 from gaterm.tui.formatting import fmt_metric, fmt_seconds
 from gaterm.tui.messages import EngineEvent, RunPhase
@@ -83,9 +84,12 @@ class GatermApp(App[int]):
         scheduler: str | None = None,
         resume_state: EngineState | None = None,
         resume: bool = False,
+        out_lock: RunLock | None = None,
     ) -> None:
         """`resume=True` continues the run in `out` (prepared by `gaterm.rundir.resume.prepare_resume`) from
-        `resume_state`, its checkpoint (None: generation 0 is redone), as soon as the app is mounted."""
+        `resume_state`, its checkpoint (None: generation 0 is redone), as soon as the app is mounted; `out_lock`
+        is `out`'s lock when the caller already claimed it (see `gaterm.rundir.lock`). Every run holds its
+        directory's lock while it runs."""
         super().__init__()
         if plugins is None:
             from gaterm.session import open_plugins
@@ -117,6 +121,8 @@ class GatermApp(App[int]):
         self._phase = ""
         self.resume_state: EngineState | None = resume_state
         self.resume_pending = resume
+        self._out_lock = out_lock  # the claimed --out or --resume directory, for the first run
+        self._run_lock: RunLock | None = None  # the running run's directory
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -321,16 +327,22 @@ class GatermApp(App[int]):
             self.notify(f"cannot start: {self.setup_pane.error}", severity="error")
             self.action_show_tab("setup")
             return
-        from gaterm.rundir.files import check_run_dir, default_run_dir
+        from gaterm.rundir.lock import claim_default_run_dir, claim_existing_run_dir, claim_new_run_dir
 
-        out = self.out if self.out is not None else default_run_dir(cfg.dataset, self.runs_root)
         resuming, self.resume_pending = self.resume_pending, False
-        if not resuming:
-            try:
-                check_run_dir(out)
-            except GatermError as exc:
-                self.notify(str(exc), severity="error")
-                return
+        try:  # the run's directory is created and locked in one step (another process cannot share it)
+            if self._out_lock is not None and self._out_lock.held:
+                lock = self._out_lock
+            elif self.out is None:
+                lock = claim_default_run_dir(cfg.dataset, self.runs_root)
+            elif resuming:
+                lock = claim_existing_run_dir(self.out)
+            else:
+                lock = claim_new_run_dir(self.out)
+        except GatermError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        out, self._run_lock, self._out_lock = lock.path, lock, None
         self.out = None
         self._run_id += 1
         key = f"run-{len(self.runs) + 1}"
@@ -401,6 +413,9 @@ class GatermApp(App[int]):
         ):
             return
         self.running = False
+        if self._run_lock is not None:  # the run is over: its directory is free again
+            self._run_lock.release()
+            self._run_lock = None
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             text = str(error) if isinstance(error, GatermError) else f"{type(error).__name__}: {error}"

@@ -332,8 +332,8 @@ async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app
     out = app.live.path
     assert json.loads((out / "summary.json").read_text())["stop_reason"] == "cancelled"
 
-    cfg_r, out_r, state_r = resolve(build_parser().parse_args(["--resume", str(out)]))
-    resumed = GatermApp(cfg_r, out=out_r, resume_state=state_r, resume=True)
+    cfg_r, out_r, state_r, lock_r = resolve(build_parser().parse_args(["--resume", str(out)]))
+    resumed = GatermApp(cfg_r, out=out_r, resume_state=state_r, resume=True, out_lock=lock_r)
     async with resumed.run_test(size=(120, 40)) as pilot:  # starts at once, from the last checkpoint
         await wait_until(pilot, lambda: resumed.live is not None and resumed.live.stop_reason is not None)
         assert resumed.live.stop_reason == "generations"
