@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gaterm.states import Status, StopReason
 
@@ -38,6 +38,10 @@ class EvaluationRecord:
     control_time: float | None = None
     control_status: Status | None = None
     error: str | None = None  # the message of an ERROR status
+    # How a merged child's initial weights were made: {"strategy": NAME, ...} plus what the strategy left in
+    # `Probe.notes` (`select`: "choice", the candidate it kept or None, and "val_losses", every candidate's
+    # epoch-0 validation loss). None when the child was not merged.
+    merge_notes: dict[str, Any] | None = field(default=None, hash=False)
 
     @property
     def status_text(self) -> str:

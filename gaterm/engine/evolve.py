@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -215,13 +216,13 @@ class Engine:
         """Merge each child's initial weights here, evaluate through the backend, record in id order."""
         cfg, ga = self.config, self.config.ga
         medians = median_curve(self._curves) if cfg.training.prune and self._curves else None
-        tasks, merge_times = [], {}
+        tasks, merge_times, merge_notes = [], {}, {}
         for ind in pending:
             seed = evaluation_seed(cfg.seed, ind.id)
             init_layers = None
             if self.merge_strategy is not None and ind.parents is not None:
                 t = time.perf_counter()
-                init_layers = self._merge(ind, data, seed, population)
+                init_layers, merge_notes[ind.id] = self._merge(ind, data, seed, population)
                 merge_times[ind.id] = time.perf_counter() - t
             tasks.append(EvalTask(ind.id, gen, ind.chromosome, seed, init_layers,
                                   control=init_layers is not None and ga.paired_control,
@@ -254,14 +255,18 @@ class Engine:
                     return reason["why"]
                 except Cancelled:
                     return StopReason.CANCELLED
-                self._record(gen, ind, out, task.init_layers is not None, merge_times.get(ind.id, 0.0))
+                self._record(gen, ind, out, task.init_layers is not None, merge_times.get(ind.id, 0.0),
+                             merge_notes.get(ind.id))
                 if self.direction.reached(out.result.metric, ga.target):
                     return StopReason.TARGET
         finally:
             outcomes.close()
         return StopReason.GENERATIONS
 
-    def _record(self, gen: int, ind: Individual, out: EvalOutcome, merged: bool, merge_time: float) -> None:
+    def _record(
+        self, gen: int, ind: Individual, out: EvalOutcome, merged: bool, merge_time: float,
+        merge_notes: dict[str, Any] | None = None,
+    ) -> None:
         res, control = out.result, out.control
         rec = EvaluationRecord(
             generation=gen,
@@ -284,6 +289,7 @@ class Engine:
             control_time=control.fitness_time if control else None,
             control_status=control.status if control else None,
             error=res.error,
+            merge_notes=merge_notes if merged else None,
         )
         ind.record = rec
         if res.status.trained:
@@ -295,19 +301,21 @@ class Engine:
 
     def _merge(
         self, ind: Individual, data: DeviceData, seed: int, population: list[Individual]
-    ) -> list[LayerWeights] | None:
-        """The child's initial weights from its parents, or None when a parent has no usable weights."""
+    ) -> tuple[list[LayerWeights] | None, dict[str, Any] | None]:
+        """The child's initial weights from its parents (None when a parent has no usable weights), and the
+        notes to record about the merge: the strategy's name and whatever it left in its probe's `notes`."""
         by_id = {p.id: p for p in population}
         parents = []
         for pid in ind.parents or ():
             p, layers = by_id.get(pid), self._weights.get(pid)
             if p is None or p.record is None or layers is None or not p.record.status.trained:
-                return None  # e.g. a diverged parent: its weights are not finite, the child starts fresh
+                return None, None  # e.g. a diverged parent: its weights are not finite, the child starts fresh
             parents.append(Parent(p.chromosome, layers, p.record.metric, self.direction.higher_is_better))
         child_init = get_layers(init_model(ind.chromosome, data, seed))
         assert self.merge_strategy is not None
         probe = make_probe(ind.chromosome, data) if uses_data(self.merge_strategy) else None
-        return run_merge(self.merge_strategy, ind.chromosome, child_init, parents[0], parents[1], probe)
+        layers = run_merge(self.merge_strategy, ind.chromosome, child_init, parents[0], parents[1], probe)
+        return layers, {"strategy": self.merge_strategy.name, **(probe.notes if probe is not None else {})}
 
     def _update_best(self, rec: EvaluationRecord, layers: list[LayerWeights]) -> None:
         best = self._best_record

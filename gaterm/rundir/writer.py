@@ -54,6 +54,7 @@ class RunWriter:
         self.extra = dict(extra or {})
         self._evals: IO[str] | None = None
         self._gens: IO[str] | None = None
+        self._headers: dict[str, tuple[str, ...]] = {}  # file -> its header (a resumed older file keeps its own)
         self._started: RunStarted | None = None
         self._start_time = datetime.now(UTC)
 
@@ -61,9 +62,11 @@ class RunWriter:
         if isinstance(event, RunStarted):
             self._on_start(event)
         elif isinstance(event, EvaluationFinished):
-            self._row(self._evals, row_cells(EvaluationRow.from_record(event.record)))
+            self._row(self._evals, self._fit(EVALUATIONS, EVAL_COLUMNS,
+                                             row_cells(EvaluationRow.from_record(event.record))))
         elif isinstance(event, GenerationFinished):
-            self._row(self._gens, row_cells(GenerationRow.from_summary(event.summary)))
+            self._row(self._gens, self._fit(GENERATIONS, GEN_COLUMNS,
+                                            row_cells(GenerationRow.from_summary(event.summary))))
         elif isinstance(event, CheckpointReady):
             assert self._started is not None
             save_checkpoint(self.path / CHECKPOINT, event.state, self._started.config)
@@ -82,11 +85,24 @@ class RunWriter:
 
     def _open(self, name: str, header: tuple[str, ...]) -> IO[str]:
         path = self.path / name
+        self._headers[name] = header
         if self.resume and path.exists():
+            with open(path, newline="", encoding="utf-8") as f:
+                existing = next(csv.reader(f), None)
+            if existing:  # a run directory from an older gaterm: rows keep its columns
+                self._headers[name] = tuple(existing)
             return open(path, "a", newline="", encoding="utf-8")
         f = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115 (kept open for the whole run)
         self._row(f, list(header))
         return f
+
+    def _fit(self, name: str, columns: tuple[str, ...], cells: list[Any]) -> list[Any]:
+        """`cells` (in `columns` order) rearranged to the file's header: columns it lacks are left out."""
+        header = self._headers.get(name, columns)
+        if header == columns:
+            return cells
+        by_name = dict(zip(columns, cells))
+        return [by_name.get(c, "") for c in header]
 
     @staticmethod
     def _row(f: IO[str] | None, row: list[Any]) -> None:
