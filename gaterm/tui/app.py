@@ -27,6 +27,7 @@ from gaterm.tui.formatting import fmt_metric, fmt_seconds
 from gaterm.tui.messages import EngineEvent, RunPhase
 from gaterm.tui.model import NO_RUN_STATUS, RunModel
 from gaterm.tui.screens.help import HelpScreen
+from gaterm.tui.screens.lineage import LineageScreen
 from gaterm.tui.screens.prompt import PathPrompt
 from gaterm.tui.widgets.charts import CompareChart, ConvergenceChart, FitnessHistogram
 from gaterm.tui.widgets.progress import RunProgress
@@ -531,6 +532,11 @@ class GatermApp(App[int]):
                 [m.convergence() for m in compared], self.chart_axis)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, EvaluationTable):
+            run = event.data_table.run
+            if run is not None and event.row_key.value is not None:
+                self.push_screen(LineageScreen(run, int(event.row_key.value)))
+            return
         if not isinstance(event.data_table, RunsTable):
             return
         key = event.row_key.value
