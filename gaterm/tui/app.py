@@ -15,7 +15,7 @@ from textual.reactive import reactive
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Markdown, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from gaterm.config import GAConfig, RunConfig, load_config
@@ -23,6 +23,7 @@ from gaterm.errors import GatermError
 from gaterm.events import EngineState, RunFinished, RunStarted
 from gaterm.plugins import PluginSet
 from gaterm.rundir.reader import RunData, read_run_dir
+from gaterm.tui.comparison import read_report
 from gaterm.tui.formatting import fmt_metric, fmt_seconds
 from gaterm.tui.messages import EngineEvent, RunPhase
 from gaterm.tui.model import NO_RUN_STATUS, RunModel
@@ -47,6 +48,7 @@ class GatermApp(App[int]):
     tick: reactive[int] = reactive(0, init=False)
     chart_axis: reactive[str] = reactive("time", init=False)
     chart_zoom: reactive[bool] = reactive(False, init=False)
+    report: reactive[str] = reactive("", init=False)  # the opened comparison's tables (Markdown)
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -131,6 +133,7 @@ class GatermApp(App[int]):
                 yield RunsTable(id="runs")
                 yield CompareChart(id="compare-chart")
                 yield ConvergenceChart(rows=10, spreads=False, id="compare-convergence")
+                yield Markdown("", id="compare-report")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -337,6 +340,7 @@ class GatermApp(App[int]):
         if first_preferred is not None:
             firsts["merge"] = first_preferred
         self.compared.update(firsts)
+        self.report = read_report(path)
         self.tick += 1
         self.action_show_tab("compare")
         return None
@@ -469,6 +473,11 @@ class GatermApp(App[int]):
         if not self._refresh_pending:  # one redraw for a burst of events
             self._refresh_pending = True
             self.call_later(self.refresh_views)
+
+    def watch_report(self, text: str) -> None:
+        report = self.query_one("#compare-report", Markdown)
+        report.display = bool(text)
+        report.update(text)
 
     def watch_viewed_key(self) -> None:
         self.refresh_views()
