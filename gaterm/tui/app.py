@@ -63,6 +63,8 @@ class GatermApp(App[int]):
         Binding("f6", "toggle_axis", "Axis", id="chart.axis",
                 tooltip="convergence charts against time or against the evaluation count"),
         Binding("f1", "help", "Help", id="help", tooltip="this screen"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="quit (a run in progress stops cleanly first)",
+                show=False, priority=True),
         Binding("f2", "show_tab('setup')", "Setup", id="tab.setup", tooltip="the Setup tab", show=False),
         Binding("f3", "show_tab('run')", "Run", id="tab.run", tooltip="the Run tab", show=False),
         Binding("f4", "show_tab('compare')", "Compare", id="tab.compare", tooltip="the Compare tab", show=False),
@@ -81,10 +83,16 @@ class GatermApp(App[int]):
         scheduler: str | None = None,
         resume_state: EngineState | None = None,
         resume: bool = False,
+        keymap: dict[str, str] | None = None,
     ) -> None:
         """`resume=True` continues the run in `out` (prepared by `gaterm.rundir.resume.prepare_resume`) from
-        `resume_state`, its checkpoint (None: generation 0 is redone), as soon as the app is mounted."""
+        `resume_state`, its checkpoint (None: generation 0 is redone), as soon as the app is mounted.
+        `keymap` remaps keys: binding id -> keys (see `gaterm.tui.keys`; ids are checked by `binding_ids`)."""
         super().__init__()
+        self.keymap = dict(keymap or {})
+        unknown = sorted(set(self.keymap) - set(binding_ids()))
+        if unknown:
+            raise GatermError(f"unknown binding id(s) {', '.join(map(repr, unknown))}")
         if plugins is None:
             from gaterm.session import open_plugins
 
@@ -137,6 +145,8 @@ class GatermApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
         for error in self.plugins.errors:  # a broken plugin is named; the others still work
             self.notify(error, title="plugin", severity="warning", timeout=10)
         self._update_titles()
@@ -557,3 +567,9 @@ class GatermApp(App[int]):
         if message.key in self.models:
             self.viewed_key = message.key
             self.action_show_tab("run")
+
+
+def binding_ids() -> list[str]:
+    """Every binding id a keys file may remap: the app's, its tables' and its screens'."""
+    owners = (GatermApp, RunsTable, HelpScreen, PathPrompt, LineageScreen)
+    return sorted({b.id for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id})
