@@ -58,9 +58,9 @@ class GatermApp(App[int]):
         Binding("ctrl+s", "save_config", "Save", id="config.save", tooltip="save the configuration as TOML"),
         Binding("ctrl+l", "load_config", "Load", id="config.load", tooltip="load a configuration TOML file"),
         Binding("ctrl+o", "open_run", "Open", id="run.open", tooltip="open a past run directory"),
-        Binding("f5", "toggle_chart", "Chart", id="run.chart",
+        Binding("f5", "toggle_chart", "Chart", id="run.chart", show=False,
                 tooltip="the convergence chart over the whole Run tab, or back to the tables"),
-        Binding("f6", "toggle_axis", "Axis", id="chart.axis",
+        Binding("f6", "toggle_axis", "Axis", id="chart.axis", show=False,
                 tooltip="convergence charts against time or against the evaluation count"),
         Binding("f1", "help", "Help", id="help", tooltip="this screen"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="quit (a run in progress stops cleanly first)",
@@ -139,9 +139,9 @@ class GatermApp(App[int]):
                              "(Enter: compare, v: view in the Run tab, ctrl+o: open another)",
                              classes="note")
                 yield RunsTable(id="runs")
+                yield Markdown("", id="compare-report")
                 yield CompareChart(id="compare-chart")
                 yield ConvergenceChart(rows=10, spreads=False, id="compare-convergence")
-                yield Markdown("", id="compare-report")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -35,8 +35,8 @@ STOP_PHRASES = {
     "time_budget": "finished: time budget used",
     "cancelled": "stopped (cancelled)",
 }
-WALL_CLOCK = "wall clock since the start"
-FITNESS_CLOCK = "cumulative fitness time, id order"
+WALL_CLOCK = "wall clock"  # seconds since the run started, as each evaluation finished (a run watched live)
+FITNESS_CLOCK = "summed fitness time"  # the cumulative sum of fitness times in id order (an opened run)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ async def test_the_convergence_chart_draws_the_run_directorys_best_so_far_series
         for g in on_disk.generations:
             last = max(i for i, r in enumerate(rows) if r.generation == g.generation)
             assert by_x[times[last]] == g.best_so_far_metric
-        assert "best accuracy so far" in text_of(chart) and "cumulative fitness time" in text_of(chart)
+        assert "best accuracy so far" in text_of(chart) and "summed fitness time" in text_of(chart)
 
         await pilot.press("f6")  # against the evaluation count
         await pilot.pause()
