@@ -105,7 +105,7 @@ class ConvergenceChart(Static):
     """The best-so-far (selection) metric of one or more runs against time or the evaluation count, drawn in
     braille dots on shared axes; a run's generation spreads (min to max metric) are dim vertical bars."""
 
-    DEFAULT_CSS = "ConvergenceChart { height: auto; width: 1fr; }"
+    DEFAULT_CSS = "ConvergenceChart { height: auto; width: 1fr; text-wrap: nowrap; text-overflow: clip; }"
 
     def __init__(self, rows: int = 8, spreads: bool = True, **kw) -> None:
         super().__init__("", **kw)
@@ -168,7 +168,7 @@ def render_convergence(series, axis, width, height, show_spreads, points) -> Tex
         out.append(f"{c.label}  ")
     if show_spreads and any(spreads):
         out.append("┃ ", "dim")
-        out.append("a generation's min-max")
+        out.append("generation min-max")
     out.append("\n")
     for r, row in enumerate(grid):
         label = y_labels[0] if r == 0 else y_labels[1] if r == height - 1 else ""

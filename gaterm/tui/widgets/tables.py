@@ -57,8 +57,9 @@ class EvaluationTable(DataTable):
                 self.add_evaluation(row, follow=False)
 
     def sync(self, run: RunData | None) -> None:
-        """Show `run`: rebuilt when it is another run, else only its new evaluations are added."""
-        if run is not self.run:
+        """Show `run`: rebuilt when it is another run (or its metric got its name), else only its new
+        evaluations are added."""
+        if run is not self.run or (run is not None and run.metric_name != self.metric_name):
             self.show_run(run)
         elif run is not None:
             for row in run.evaluations[len(self._rows):]:
@@ -124,8 +125,9 @@ class GenerationTable(DataTable):
             self.add_generation(g)
 
     def sync(self, run: RunData | None) -> None:
-        """Show `run`: rebuilt when it is another run, else only its new generations are added."""
-        if run is not self.run:
+        """Show `run`: rebuilt when it is another run (or its metric got its name), else only its new
+        generations are added."""
+        if run is not self.run or (run is not None and run.metric_name != self.metric_name):
             self.show_run(run)
         elif run is not None:
             for g in run.generations[self.row_count:]:
