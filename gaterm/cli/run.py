@@ -97,11 +97,9 @@ def run_headless(args: argparse.Namespace) -> int:
     with graceful_sigint(lambda: err.print(
         "[yellow]stopping after this epoch (Ctrl-C again to abort at once)...[/]"
     )) as stop:
-        from gaterm.headless import HeadlessView
+        from gaterm.headless import HeadlessView, make_console
         from gaterm.rundir.writer import RunWriter
         from gaterm.states import StopReason
-
-        from gaterm.headless import make_console
 
         view = HeadlessView(make_console(quiet=args.quiet), run_dir=str(out))
         writer = RunWriter(out, extra={"data_dir": str(data_dir) if data_dir else None},

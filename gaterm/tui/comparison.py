@@ -74,8 +74,8 @@ def report_markdown(data: Any, title: str = "") -> str:
     lines = [f"# {title or 'comparison'}", ""]
     strategies = data.get("strategies")
     if isinstance(strategies, list):
-        lines += [f"Strategies: {', '.join(map(str, strategies))}; seeds: "
-                  f"{', '.join(map(str, data.get('seeds') or [])) or 'n/a'}.", ""]
+        seeds = ", ".join(map(str, data.get("seeds") or [])) or "n/a"
+        lines += [f"Strategies: {', '.join(map(str, strategies))}; seeds: {seeds}.", ""]
     if not isinstance(results, dict) or not results:
         return "\n".join(lines + ["compare.json holds no per-data-set results."])
     for name, ds in results.items():
@@ -121,7 +121,7 @@ def report_markdown(data: Any, title: str = "") -> str:
             if any(isinstance(p, dict) for p in paired.values()):
                 lines += ["### Paired control: merged child vs the same child from a fresh init", ""]
 
-                def row(label: str, fmt: Any) -> list[str]:
+                def row(label: str, fmt: Any, paired: dict[str, Any] = paired) -> list[str]:
                     return [label, *(fmt(p) if isinstance(p, dict) else "n/a" for p in paired.values())]
 
                 lines += _table(["", *merges], [

@@ -83,8 +83,9 @@ def describe(run: RunData, id: int) -> list[str]:
     if r is None:
         return [f"#{id} is not in this run's records"]
     m = run.metric_name
-    lines = [f"[b]#{r.id}[/], generation {r.generation} · {escape(m)} [b]{fmt_metric(r.metric, m)}[/] · "
-             f"status {escape(r.status.text(r.error))}", f"genes: {escape(r.genes)}"]
+    head = (f"[b]#{r.id}[/], generation {r.generation} · {escape(m)} [b]{fmt_metric(r.metric, m)}[/] · "
+            f"status {escape(r.status.text(r.error))}")
+    lines = [head, f"genes: {escape(r.genes)}"]
     if r.parents is None:
         lines.append("made: at random (generation 0), trained from a fresh initialisation")
     else:
