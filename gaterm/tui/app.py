@@ -25,7 +25,7 @@ from gaterm.rundir.reader import RunData, read_run_dir
 from gaterm.tui.comparison import read_report
 from gaterm.tui.formatting import fmt_metric, fmt_seconds
 from gaterm.tui.messages import EngineEvent, RunPhase
-from gaterm.tui.model import NO_RUN_STATUS, RunModel
+from gaterm.tui.model import NO_RUN_STATUS, RunModel, convergence
 from gaterm.tui.screens.help import HelpScreen
 from gaterm.tui.screens.lineage import LineageScreen
 from gaterm.tui.screens.prompt import PathPrompt
@@ -546,8 +546,9 @@ class GatermApp(App[int]):
         everything = tuple((id(m), len(m.run.evaluations), m.run.total_duration_s) for m in self.models.values())
         if self._changed("compare", (tuple(id(m) for m in compared), everything)):
             self.query_one(CompareChart).set_runs([m.run for m in compared], list(self.runs.values()))
+            # one clock for every compared run (summed fitness time), so live and opened runs line up
             self.query_one("#compare-convergence", ConvergenceChart).set_series(
-                [m.convergence() for m in compared], self.chart_axis)
+                [convergence(m.run) for m in compared], self.chart_axis)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, EvaluationTable):
