@@ -94,3 +94,64 @@ def histogram_columns(
 
 def _num(v: float, dec: int = 2) -> str:
     return f"{v:.{dec}f}" if np.isfinite(v) else "-"
+
+
+# ----- line charts in braille dots -----------------------------------------------------------------------------
+_BRAILLE_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # [column][row] of a cell's 2x4 dots
+LINE, RANGE = "line", "range"
+
+
+def braille_plot(
+    width: int,
+    height: int,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    steps: Sequence[Sequence[tuple[float, float]]] = (),
+    ranges: Sequence[Sequence[tuple[float, float, float]]] = (),
+) -> list[list[tuple[str, tuple[str, int] | None]]]:
+    """A `width` x `height` grid of braille cells (2x4 dots each) holding step lines and vertical ranges.
+
+    `steps[k]` is series k's points (x, y), drawn as a step function (the value holds until the next point);
+    `ranges[k]` its vertical ranges (x, low, high). Each cell is (character, owner): owner is (LINE, k) or
+    (RANGE, k) for the series whose dots it shows (a line wins over a range, a later series over an earlier
+    one), None for an empty cell. Points outside the ranges are clipped.
+    """
+    w, h = max(1, width) * 2, max(1, height) * 4
+    (x0, x1), (y0, y1) = x_range, y_range
+    sx = (w - 1) / (x1 - x0) if x1 > x0 else 0.0
+    sy = (h - 1) / (y1 - y0) if y1 > y0 else 0.0
+    bits = [[0] * width for _ in range(height)]
+    owner: list[list[tuple[str, int] | None]] = [[None] * width for _ in range(height)]
+
+    def px(x: float) -> int:
+        return min(w - 1, max(0, round((x - x0) * sx)))
+
+    def py(y: float) -> int:  # dot rows count from the top
+        return min(h - 1, max(0, h - 1 - round((y - y0) * sy)))
+
+    def dot(cx: int, cy: int, who: tuple[str, int]) -> None:
+        col, row = cx // 2, cy // 4
+        bits[row][col] |= _BRAILLE_BITS[cx % 2][cy % 4]
+        if who[0] == LINE or owner[row][col] is None or owner[row][col][0] == RANGE:  # type: ignore[index]
+            owner[row][col] = who
+
+    for k, rs in enumerate(ranges):
+        for x, lo, hi in rs:
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                continue
+            cx, a, b = px(x), py(hi), py(lo)
+            for cy in range(a, b + 1):
+                dot(cx, cy, (RANGE, k))
+    for k, pts in enumerate(steps):
+        finite = [(x, y) for x, y in pts if np.isfinite(x) and np.isfinite(y)]
+        for i, (x, y) in enumerate(finite):
+            cx, cy = px(x), py(y)
+            dot(cx, cy, (LINE, k))
+            if i + 1 < len(finite):
+                nx, ny = px(finite[i + 1][0]), py(finite[i + 1][1])
+                for c in range(cx, nx + 1):  # hold the value until the next point, then step
+                    dot(c, cy, (LINE, k))
+                for r in range(min(cy, ny), max(cy, ny) + 1):
+                    dot(nx, r, (LINE, k))
+    return [[(chr(0x2800 + bits[r][c]) if bits[r][c] else " ", owner[r][c]) for c in range(width)]
+            for r in range(height)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gaterm.states import Status, StopReason
 
@@ -42,8 +42,10 @@ class EvaluationRecord:
     val_metric: float = math.nan  # accuracy or MAE on the validation split (best epoch restored)
     test_metric: float = math.nan  # the same on the test split, which decides nothing (by default)
     control_test_metric: float | None = None  # the paired control's test metric
-    # what the merge recorded: {"strategy": NAME} plus the strategy's notes (select: "choice", "val_losses")
-    merge_notes: dict | None = None
+    # How a merged child's initial weights were made: {"strategy": NAME, ...} plus what the strategy left in
+    # `Probe.notes` (`select`: "choice", the candidate it kept or None, and "val_losses", every candidate's
+    # epoch-0 validation loss). None when the child was not merged.
+    merge_notes: dict[str, Any] | None = field(default=None, hash=False)
 
     @property
     def status_text(self) -> str:

@@ -33,6 +33,15 @@ SELECT_ON_TEST_WARNING = ("warning: selecting on the test split (--select-on tes
                           "reported test result is optimistically biased")
 
 
+def make_console(quiet: bool = False, file=None) -> Console:
+    """The console headless output goes to. Written to a file or a pipe (not a terminal), lines are never
+    wrapped (`soft_wrap`): a generation line stays one line however long, for `grep` and logs."""
+    console = Console(quiet=quiet, file=file)
+    if not console.is_terminal:
+        console.soft_wrap = True
+    return console
+
+
 class HeadlessView:
     """Shows progress bars (generations, evaluations with ETA, the current evaluation's epochs), a table per
     generation and a final summary. Use as a context manager around the engine's run."""

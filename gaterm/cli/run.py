@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR", help="run directory to create (default: runs/DATASET-TIME)")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR",
                    help="continue an interrupted run from its last generation checkpoint")
+    p.add_argument("--keys", type=Path, metavar="FILE.toml",
+                   help="the UI's key remapping ([keys] table: binding id = keys; default: keys.toml in the user "
+                   "config directory, if any)")
     add_ga_options(p)
     return p
 
@@ -95,8 +98,9 @@ def run_ui(args: argparse.Namespace) -> int:
     try:
         from gaterm.tui import run_tui
 
-        return run_tui(cfg, data_dir=data_dir_from(args.data_dir), out=out, workers=args.workers,
-                       scheduler=args.scheduler, resume_state=state, resume=args.resume is not None, out_lock=lock)
+        return run_tui(cfg, keys_file=args.keys, data_dir=data_dir_from(args.data_dir), out=out,
+                       workers=args.workers, scheduler=args.scheduler, resume_state=state,
+                       resume=args.resume is not None, out_lock=lock)
     finally:
         if lock is not None:
             lock.release()
@@ -133,12 +137,11 @@ def _run_headless(args: argparse.Namespace, cfg: RunConfig, out: Path, state: En
     with graceful_stop(lambda: err.print(
         "[yellow]stopping after this epoch (Ctrl-C or SIGTERM again to abort at once)...[/]"
     )) as stop:
-        from gaterm.headless import HeadlessView
+        from gaterm.headless import HeadlessView, make_console
         from gaterm.rundir.writer import RunWriter
         from gaterm.states import StopReason
 
-        console = Console(quiet=args.quiet)
-        view = HeadlessView(console, run_dir=str(out))
+        view = HeadlessView(make_console(quiet=args.quiet), run_dir=str(out))
         writer = RunWriter(out, extra={"data_dir": str(data_dir) if data_dir else None},
                            resume=args.resume is not None)
         engine = make_engine(cfg, dataset, strategy, [writer, view], should_stop=stop.is_set,

@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -267,7 +268,7 @@ class Engine:
 
     def _record(
         self, gen: int, ind: Individual, out: EvalOutcome, merged: bool, merge_time: float,
-        merge_notes: dict | None = None,
+        merge_notes: dict[str, Any] | None = None,
     ) -> None:
         res, control = out.result, out.control
         rec = EvaluationRecord(
@@ -294,7 +295,7 @@ class Engine:
             control_time=control.fitness_time if control else None,
             control_status=control.status if control else None,
             error=res.error,
-            merge_notes=merge_notes,
+            merge_notes=merge_notes if merged else None,
         )
         ind.record = rec
         if res.status.trained:
@@ -310,10 +311,9 @@ class Engine:
 
     def _merge(
         self, ind: Individual, data: DeviceData, seed: int, population: list[Individual]
-    ) -> tuple[list[LayerWeights] | None, dict | None]:
-        """The child's initial weights from its parents and what the merge noted (`{"strategy": NAME}` plus the
-        strategy's own notes, e.g. `select`'s choice and its candidates' validation losses at epoch 0); (None,
-        None) when a parent has no usable weights."""
+    ) -> tuple[list[LayerWeights] | None, dict[str, Any] | None]:
+        """The child's initial weights from its parents (None when a parent has no usable weights), and the
+        notes to record about the merge: the strategy's name and whatever it left in its probe's `notes`."""
         by_id = {p.id: p for p in population}
         parents = []
         for pid in ind.parents or ():

@@ -50,10 +50,6 @@ def _bool01(text: str) -> bool:
     return text == "1"
 
 
-def _opt_json(text: str) -> Any:
-    return json.loads(text) if text.strip() else None
-
-
 def _status(text: str) -> Status:
     return Status.parse(text)[0]
 
@@ -62,9 +58,18 @@ def _opt_status(text: str) -> Status | None:
     return Status.parse(text)[0] if text.strip() else None
 
 
-def _col(parse: Callable[[str], Any], **kw: Any) -> Any:
-    """A CSV column of a row type, with the function that parses its text."""
-    return field(metadata={"parse": parse}, **kw)
+def _opt_json(text: str) -> Any:
+    return json.loads(text) if text.strip() else None
+
+
+def _json_text(v: Any) -> str:
+    return json.dumps(v, sort_keys=True)
+
+
+def _col(parse: Callable[[str], Any], format: Callable[[Any], Any] | None = None, **kw: Any) -> Any:
+    """A CSV column of a row type, with the function that parses its text (and, when `_cell`'s default does
+    not fit, the one that writes it)."""
+    return field(metadata={"parse": parse, "format": format}, **kw)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,8 +77,9 @@ class EvaluationRow:
     """One finished fitness evaluation as a row of `evaluations.csv` (genes as their encoded text).
 
     `metric` is the metric the GA selected on (`val_metric` unless the run selected on test). Every field but
-    `error` is a column, in this order; `error` travels inside the status column
-    (`error: MESSAGE`). The control columns are empty unless the paired control ran."""
+    `error` is a column, in this order; `error` travels inside the status column (`error: MESSAGE`). The control
+    columns are empty unless the paired control ran; `merge_notes` (JSON) is empty unless the child was merged
+    (run directories older than it lack the column and read as None)."""
 
     generation: int = _col(int)
     id: int = _col(int)
@@ -97,8 +103,8 @@ class EvaluationRow:
     control_n_epochs: int | None = _col(_opt_int, default=None)
     control_time: float | None = _col(_opt_float, default=None)
     control_status: Status | None = _col(_opt_status, default=None)
-    merge_notes: dict | None = _col(_opt_json, default=None)  # JSON: {"strategy", and e.g. "choice", "val_losses"}
     error: str | None = field(default=None, metadata={"column": False})
+    merge_notes: dict[str, Any] | None = _col(_opt_json, format=_json_text, default=None, hash=False)
 
     @classmethod
     def from_record(cls, rec: EvaluationRecord) -> EvaluationRow:
@@ -154,11 +160,14 @@ def _cell(v: Any) -> Any:
 def row_cells(row: EvaluationRow | GenerationRow) -> list[Any]:
     """The CSV cells of a row, in column order (a status cell carries its error message)."""
     cells = []
-    for name in columns(type(row)):
-        v = getattr(row, name)
-        if name == "status":
+    for f in fields(row):
+        if not f.metadata.get("column", True):
+            continue
+        v = getattr(row, f.name)
+        if f.name == "status":
             v = v.text(row.error)  # type: ignore[union-attr]
-        cells.append(_cell(v))
+        fmt = f.metadata.get("format")
+        cells.append(fmt(v) if fmt is not None and v is not None else _cell(v))
     return cells
 
 

@@ -8,6 +8,7 @@ the last good generation stays, so the run can be resumed once there is room aga
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import math
 import platform
@@ -60,6 +61,7 @@ class RunWriter:
         self.extra = dict(extra or {})
         self._evals: RowAppender | None = None
         self._gens: RowAppender | None = None
+        self._headers: dict[str, tuple[str, ...]] = {}  # file -> its header (a resumed older file keeps its own)
         self._started: RunStarted | None = None
         self._start_time = datetime.now(UTC)
         self.failed: RunDirError | None = None  # the first failed write: the run stops, resumable
@@ -72,9 +74,11 @@ class RunWriter:
             if isinstance(event, RunStarted):
                 self._on_start(event)
             elif isinstance(event, EvaluationFinished):
-                self._row(self._evals, row_cells(EvaluationRow.from_record(event.record)))
+                self._row(self._evals, self._fit(EVALUATIONS, EVAL_COLUMNS,
+                                                 row_cells(EvaluationRow.from_record(event.record))))
             elif isinstance(event, GenerationFinished):
-                self._row(self._gens, row_cells(GenerationRow.from_summary(event.summary)))
+                self._row(self._gens, self._fit(GENERATIONS, GEN_COLUMNS,
+                                                row_cells(GenerationRow.from_summary(event.summary))))
             elif isinstance(event, CheckpointReady):
                 assert self._started is not None
                 save_checkpoint(self.path / CHECKPOINT, event.state, self._started.config)
@@ -95,7 +99,22 @@ class RunWriter:
 
     def _open(self, name: str, header: tuple[str, ...]) -> RowAppender:
         path = self.path / name
-        return RowAppender(path, None if self.resume and path.exists() else header)
+        self._headers[name] = header
+        if self.resume and path.exists():
+            with open(path, newline="", encoding="utf-8") as f:
+                existing = next(csv.reader(f), None)
+            if existing:  # a run directory from an older gaterm: rows keep its columns
+                self._headers[name] = tuple(existing)
+            return RowAppender(path, None)
+        return RowAppender(path, header)
+
+    def _fit(self, name: str, columns: tuple[str, ...], cells: list[Any]) -> list[Any]:
+        """`cells` (in `columns` order) rearranged to the file's header: columns it lacks are left out."""
+        header = self._headers.get(name, columns)
+        if header == columns:
+            return cells
+        by_name = dict(zip(columns, cells))
+        return [by_name.get(c, "") for c in header]
 
     @staticmethod
     def _row(f: RowAppender | None, row: list[Any]) -> None:

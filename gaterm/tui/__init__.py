@@ -6,14 +6,18 @@ imports anything from here: the UI is one more consumer of the engine's event st
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
-def run_tui(config: Any, **options: Any) -> int:
+def run_tui(config: Any, keys_file: Path | None = None, **options: Any) -> int:
     """Open the UI on `config` (a RunConfig); `options` are `GatermApp`'s keyword arguments (data_dir, out,
-    workers, scheduler, resume_state, resume)."""
-    from gaterm.tui.app import GatermApp
+    workers, scheduler, resume_state, resume). Keys are remapped from `keys_file`, else from the user's
+    keys.toml when there is one (`gaterm.tui.keys`); a bad keys file raises before the UI opens."""
+    from gaterm.tui.app import GatermApp, binding_ids
+    from gaterm.tui.keys import load_keymap
 
-    app = GatermApp(config, **options)
+    keymap = load_keymap(keys_file, binding_ids())
+    app = GatermApp(config, keymap=keymap, **options)
     app.run()
     return app.return_code or 0

@@ -8,54 +8,47 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from rich.markup import escape
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Markdown, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from gaterm.config import GAConfig, RunConfig, load_config
 from gaterm.errors import GatermError
-from gaterm.events import (
-    EngineState,
-    EpochFinished,
-    EvaluationFinished,
-    EvaluationStarted,
-    GenerationFinished,
-    GenerationStarted,
-    RunFinished,
-    RunStarted,
-)
+from gaterm.events import EngineState, RunFinished, RunStarted
 from gaterm.plugins import PluginSet
-from gaterm.rundir.files import EvaluationRow, GenerationRow
 from gaterm.rundir.lock import RunLock
 from gaterm.rundir.reader import RunData, read_run_dir
+from gaterm.tui.comparison import read_report
 from gaterm.tui.formatting import fmt_metric, fmt_seconds
 from gaterm.tui.messages import EngineEvent, RunPhase
+from gaterm.tui.model import NO_RUN_STATUS, RunModel, convergence
 from gaterm.tui.screens.help import HelpScreen
+from gaterm.tui.screens.lineage import LineageScreen
 from gaterm.tui.screens.prompt import PathPrompt
-from gaterm.tui.widgets.charts import CompareChart, FitnessHistogram
+from gaterm.tui.widgets.charts import CompareChart, ConvergenceChart, FitnessHistogram
 from gaterm.tui.widgets.progress import RunProgress
 from gaterm.tui.widgets.setup import SetupPane
 from gaterm.tui.widgets.tables import EvaluationTable, GenerationTable, RunsTable
 
 ENGINE_WORKER = "engine"
-STATE_WORDS = {"generations": "done", "target": "target met", "time_budget": "out of time", "cancelled": "stopped"}
-STOP_PHRASES = {
-    "generations": "finished all generations",
-    "target": "finished: target reached",
-    "time_budget": "finished: time budget used",
-    "cancelled": "stopped (cancelled)",
-}
 
 
 class GatermApp(App[int]):
     """Set up a search, run it in a background worker, watch it live, compare merge against basic."""
 
     TITLE = "gaterm"
+    # State that views are drawn from. `tick` grows whenever a run model changes (an engine event, a run
+    # opened, the compared runs picked): its watcher schedules one `refresh_views` per burst of changes.
+    viewed_key: reactive[str | None] = reactive(None, init=False)
+    tick: reactive[int] = reactive(0, init=False)
+    chart_axis: reactive[str] = reactive("time", init=False)
+    chart_zoom: reactive[bool] = reactive(False, init=False)
+    report: reactive[str] = reactive("", init=False)  # the opened comparison's tables (Markdown)
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -65,7 +58,13 @@ class GatermApp(App[int]):
         Binding("ctrl+s", "save_config", "Save", id="config.save", tooltip="save the configuration as TOML"),
         Binding("ctrl+l", "load_config", "Load", id="config.load", tooltip="load a configuration TOML file"),
         Binding("ctrl+o", "open_run", "Open", id="run.open", tooltip="open a past run directory"),
+        Binding("f5", "toggle_chart", "Chart", id="run.chart", show=False,
+                tooltip="the convergence chart over the whole Run tab, or back to the tables"),
+        Binding("f6", "toggle_axis", "Axis", id="chart.axis", show=False,
+                tooltip="convergence charts against time or against the evaluation count"),
         Binding("f1", "help", "Help", id="help", tooltip="this screen"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="quit (a run in progress stops cleanly first)",
+                show=False, priority=True),
         Binding("f2", "show_tab('setup')", "Setup", id="tab.setup", tooltip="the Setup tab", show=False),
         Binding("f3", "show_tab('run')", "Run", id="tab.run", tooltip="the Run tab", show=False),
         Binding("f4", "show_tab('compare')", "Compare", id="tab.compare", tooltip="the Compare tab", show=False),
@@ -85,12 +84,18 @@ class GatermApp(App[int]):
         resume_state: EngineState | None = None,
         resume: bool = False,
         out_lock: RunLock | None = None,
+        keymap: dict[str, str] | None = None,
     ) -> None:
         """`resume=True` continues the run in `out` (prepared by `gaterm.rundir.resume.prepare_resume`) from
         `resume_state`, its checkpoint (None: generation 0 is redone), as soon as the app is mounted; `out_lock`
         is `out`'s lock when the caller already claimed it (see `gaterm.rundir.lock`). Every run holds its
-        directory's lock while it runs."""
+        directory's lock while it runs. `keymap` remaps keys: binding id -> keys (see `gaterm.tui.keys`; ids are
+        checked by `binding_ids`)."""
         super().__init__()
+        self.keymap = dict(keymap or {})
+        unknown = sorted(set(self.keymap) - set(binding_ids()))
+        if unknown:
+            raise GatermError(f"unknown binding id(s) {', '.join(map(repr, unknown))}")
         if plugins is None:
             from gaterm.session import open_plugins
 
@@ -107,18 +112,14 @@ class GatermApp(App[int]):
             from multiprocessing import resource_tracker
 
             resource_tracker.ensure_running()
-        self.runs: dict[str, RunData] = {}
-        self.live: RunData | None = None
-        self.live_key: str | None = None
-        self.viewed_key: str | None = None
+        self.models: dict[str, RunModel] = {}  # run key -> the run as the UI shows it
+        self.live_key: str | None = None  # the run this session's engine feeds (the latest started)
         self.compared: dict[str, str] = {}  # kind ("merge", "basic", "?") -> run key
-        self.running = False
         self._open_runs = list(open_runs)
         self._run_id = 0
         self._stop = threading.Event()
-        self._planned = 0
-        self._generations = 1
-        self._phase = ""
+        self._drawn: dict[str, object] = {}  # what each view last drew, so a redraw skips unchanged views
+        self._refresh_pending = False
         self.resume_state: EngineState | None = resume_state
         self.resume_pending = resume
         self._out_lock = out_lock  # the claimed --out or --resume directory, for the first run
@@ -136,16 +137,21 @@ class GatermApp(App[int]):
                     yield EvaluationTable(id="evaluations")
                     with Vertical(id="run-side"):
                         yield GenerationTable(id="generations")
+                        yield ConvergenceChart(id="run-convergence")
                         yield FitnessHistogram(id="run-histogram")
             with TabPane("Compare", id="compare"), VerticalScroll(id="compare-scroll"):
                 yield Static("Runs of this session and opened run directories "
                              "(Enter: compare, v: view in the Run tab, ctrl+o: open another)",
                              classes="note")
                 yield RunsTable(id="runs")
+                yield Markdown("", id="compare-report")
                 yield CompareChart(id="compare-chart")
+                yield ConvergenceChart(rows=10, spreads=False, id="compare-convergence")
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
         for error in self.plugins.errors:  # a broken plugin is named; the others still work
             self.notify(error, title="plugin", severity="warning", timeout=10)
         self._update_titles()
@@ -155,6 +161,7 @@ class GatermApp(App[int]):
             error = self._open_run_dir(path)
             if error:
                 self.notify(error, severity="error")
+        self.refresh_views()
         self._preload()
         if self.resume_pending:
             self.action_start_run()
@@ -171,8 +178,33 @@ class GatermApp(App[int]):
         return self.query_one(SetupPane)
 
     @property
+    def runs(self) -> dict[str, RunData]:
+        """Every run of the session and every opened one, by key."""
+        return {key: model.run for key, model in self.models.items()}
+
+    @property
+    def live_model(self) -> RunModel | None:
+        return self.models.get(self.live_key) if self.live_key else None
+
+    @property
+    def live(self) -> RunData | None:
+        """The run this session started last (None before the first)."""
+        model = self.live_model
+        return model.run if model else None
+
+    @property
+    def running(self) -> bool:
+        model = self.live_model
+        return model is not None and model.running
+
+    @property
+    def viewed_model(self) -> RunModel | None:
+        return self.models.get(self.viewed_key) if self.viewed_key else None
+
+    @property
     def viewed(self) -> RunData | None:
-        return self.runs.get(self.viewed_key) if self.viewed_key else None
+        model = self.viewed_model
+        return model.run if model else None
 
     def _update_titles(self) -> None:
         cfg = self.setup_pane.config
@@ -209,11 +241,21 @@ class GatermApp(App[int]):
                             lambda: self.action_show_tab("run"))
         yield SystemCommand("Show Compare", "Merge vs basic fitness times and durations (F4)",
                             lambda: self.action_show_tab("compare"))
+        yield SystemCommand("Convergence chart", "The best-so-far chart over the whole Run tab, or back (F5)",
+                            self.action_toggle_chart)
+        yield SystemCommand("Chart axis", "Convergence against time or evaluations (F6)", self.action_toggle_axis)
         yield SystemCommand("Help", "Keys and what each tab does (F1)", self.action_help)
         yield from super().get_system_commands(screen)
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
+
+    def action_toggle_chart(self) -> None:
+        self.chart_zoom = not self.chart_zoom
+        self.action_show_tab("run")
+
+    def action_toggle_axis(self) -> None:
+        self.chart_axis = "count" if self.chart_axis == "time" else "time"
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -283,11 +325,11 @@ class GatermApp(App[int]):
             return str(exc)
         key = next((k for k, r in self.runs.items() if r.path is not None and k != self.live_key
                     and r.path.resolve() == path.resolve()), None)
-        key = key or f"run-{len(self.runs) + 1}"
-        self.runs[key] = run
+        key = key or f"run-{len(self.models) + 1}"
+        self.models[key] = RunModel.opened(run)
         self.compared[run.kind] = key
-        self._view(key)
-        self._refresh_compare()
+        self.viewed_key = key
+        self.tick += 1
         self.action_show_tab("run")
         return None
 
@@ -305,15 +347,16 @@ class GatermApp(App[int]):
                 run = read_run_dir(d, label=str(d.relative_to(path)))
             except GatermError as exc:
                 return str(exc)
-            key = f"run-{len(self.runs) + 1}"
-            self.runs[key] = run
+            key = f"run-{len(self.models) + 1}"
+            self.models[key] = RunModel.opened(run)
             firsts.setdefault(run.kind, key)
             if run.kind == "merge" and d.name == preferred and first_preferred is None:
                 first_preferred = key
         if first_preferred is not None:
             firsts["merge"] = first_preferred
         self.compared.update(firsts)
-        self._refresh_compare()
+        self.report = read_report(path)
+        self.tick += 1
         self.action_show_tab("compare")
         return None
 
@@ -345,29 +388,26 @@ class GatermApp(App[int]):
         out, self._run_lock, self._out_lock = lock.path, lock, None
         self.out = None
         self._run_id += 1
-        key = f"run-{len(self.runs) + 1}"
+        key = f"run-{len(self.models) + 1}"
         run = RunData(label=out.name, path=out, config=cfg)
-        self.runs[key] = run
-        self.live, self.live_key = run, key
+        self.models[key] = RunModel.starting(run)
+        self.live_key = key
         self.compared[run.kind] = key
-        self.running = True
         self._stop.clear()
-        self._planned = cfg.ga.planned_evaluations
-        self._generations = cfg.ga.generations
-        self._phase = "starting"
-        self._view(key)
-        self._refresh_compare()
+        self.viewed_key = key
+        self.tick += 1
         self.action_show_tab("run")
         self.refresh_bindings()
         self._update_titles()
         self.run_engine(self._run_id, copy.deepcopy(cfg), out, self.resume_state if resuming else None, resuming)
 
     def action_stop_run(self) -> None:
-        if not self.running:
+        model = self.live_model
+        if model is None or not model.running:
             return
         self._stop.set()
-        self._phase = "stopping"
-        self._show_status()
+        model.stopping()
+        self.tick += 1
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine", name=ENGINE_WORKER)
     def run_engine(
@@ -412,162 +452,139 @@ class GatermApp(App[int]):
             WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED
         ):
             return
-        self.running = False
         if self._run_lock is not None:  # the run is over: its directory is free again
             self._run_lock.release()
             self._run_lock = None
+        model = self.live_model
+        if model is None:
+            return
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             text = str(error) if isinstance(error, GatermError) else f"{type(error).__name__}: {error}"
-            if self.live is not None and self.live.stop_reason is None:
-                self.live.stop_reason = "error"
-            self._phase = f"error: {text}"
+            model.worker_ended(text)
             self.notify(f"run failed: {text}", severity="error", timeout=10)
         else:
-            self._phase = ""
-        self._show_status()
-        self._refresh_compare()
+            model.worker_ended()
+        self.tick += 1
         self.refresh_bindings()
         self._update_titles()
 
     # ------------------------------------------------------------------ the event stream
     def on_run_phase(self, message: RunPhase) -> None:
-        if message.run_id == self._run_id and self.running:
-            self._phase = message.text
-            self._show_status()
+        model = self.live_model
+        if message.run_id == self._run_id and model is not None:
+            model.set_phase(message.text)
+            self.tick += 1
 
     def on_engine_event(self, message: EngineEvent) -> None:
-        if message.run_id != self._run_id or self.live is None:
+        model = self.live_model
+        if message.run_id != self._run_id or model is None:
             return
-        run, ev = self.live, message.event
-        live_shown = self.viewed_key == self.live_key
-        progress = self.query_one(RunProgress)
+        ev = message.event
+        model.apply(ev)
+        self.tick += 1
         if isinstance(ev, RunStarted):
-            run.config = ev.config
-            run.metric_name, run.higher_is_better = ev.metric_name, ev.higher_is_better
-            self._planned = ev.planned_evaluations
-            self._phase = "" if self._phase != "stopping" else self._phase
-            if live_shown:
-                self._view(self.live_key)
-        elif isinstance(ev, GenerationStarted):
-            if live_shown:
-                progress.set_bar("gen", f"generation {ev.generation + 1}/{self._generations}",
-                                 len(run.generations), self._generations)
-        elif isinstance(ev, EvaluationStarted):
-            if live_shown:
-                max_epochs = run.config.training.max_epochs if run.config else 1
-                progress.set_bar("epoch", f"#{ev.id} epoch 0/{max_epochs}", 0, max_epochs)
-        elif isinstance(ev, EpochFinished):
-            if live_shown:
-                progress.set_bar("epoch", f"#{ev.id} epoch {ev.epoch}/{ev.max_epochs}", ev.epoch, ev.max_epochs)
-        elif isinstance(ev, EvaluationFinished):
-            row = EvaluationRow.from_record(ev.record)
-            run.evaluations.append(row)
-            if live_shown:
-                self.query_one(EvaluationTable).add_evaluation(row)
-                self.query_one("#run-histogram", FitnessHistogram).set_run(run)
-                self._show_bars(run)
-                self._show_status()
-            self._refresh_compare()
-        elif isinstance(ev, GenerationFinished):
-            g = GenerationRow.from_summary(ev.summary)
-            run.generations.append(g)
-            if live_shown:
-                self.query_one(GenerationTable).add_generation(g)
-                self._show_bars(run)
+            self._update_titles()
         elif isinstance(ev, RunFinished):
-            run.stop_reason = ev.stop_reason
-            run.total_duration_s = ev.total_duration_s
-            self._phase = ""
-            self._refresh_compare()
-            if live_shown:
-                self._show_bars(run)
-                self._show_status()
+            run = model.run
             best = run.best
             tail = f"; best {run.metric_name} {fmt_metric(best.metric, run.metric_name)}" if best else ""
             self.notify(f"run {ev.stop_reason}: {len(run.evaluations)} evaluations in "
                         f"{fmt_seconds(ev.total_duration_s)}{tail}", timeout=5)
 
-    # ------------------------------------------------------------------ showing runs
-    def _view(self, key: str | None) -> None:
-        """Show run `key` in the Run tab: status, bars, tables and histogram rebuilt from its records."""
-        self.viewed_key = key
-        run = self.viewed
-        self.query_one(EvaluationTable).show_run(run)
-        self.query_one(GenerationTable).show_run(run)
-        self.query_one("#run-histogram", FitnessHistogram).set_run(run)
-        self._show_bars(run)
-        self._show_status()
+    # ------------------------------------------------------------------ drawing the state
+    def watch_tick(self) -> None:
+        if not self._refresh_pending:  # one redraw for a burst of events
+            self._refresh_pending = True
+            self.call_later(self.refresh_views)
 
-    def _show_bars(self, run: RunData | None) -> None:
+    def watch_report(self, text: str) -> None:
+        report = self.query_one("#compare-report", Markdown)
+        report.display = bool(text)
+        report.update(text)
+
+    def watch_viewed_key(self) -> None:
+        self.refresh_views()
+
+    def watch_chart_axis(self) -> None:
+        self._drawn.pop("convergence", None)
+        self._drawn.pop("compare-convergence", None)
+        self.refresh_views()
+
+    def watch_chart_zoom(self, zoom: bool) -> None:
+        self.query_one("#run-main").set_class(zoom, "-zoom")
+        self.query_one("#run-convergence", ConvergenceChart).set_class(zoom, "-fill")
+        self._drawn.pop("convergence", None)
+        self.call_after_refresh(self.refresh_views)
+
+    def _changed(self, view: str, signature: object) -> bool:
+        """Whether `view` must be redrawn: its inputs' `signature` differs from the last drawn one."""
+        if self._drawn.get(view, self) == signature:
+            return False
+        self._drawn[view] = signature
+        return True
+
+    def refresh_views(self) -> None:
+        """Draw every view from the models; views whose inputs did not change are left alone."""
+        self._refresh_pending = False
+        model = self.viewed_model
+        run = model.run if model else None
         progress = self.query_one(RunProgress)
-        if run is None:
+        if model is None:
             progress.clear()
-            return
-        gens = run.config.ga.generations if run.config else max(len(run.generations), 1)
-        planned = (self._planned if run is self.live else
-                   int((run.summary or {}).get("planned_evaluations") or len(run.evaluations)) or 1)
-        done_gens = len(run.generations)
-        current = min(done_gens + (1 if run is self.live and self.running else 0), gens)
-        progress.set_bar("gen", f"generation {max(current, done_gens)}/{gens}", done_gens, gens)
-        progress.set_bar("eval", f"evaluations {len(run.evaluations)}/{planned}", len(run.evaluations), planned)
-        if run is not self.live or not self.running:
-            epochs = run.evaluations[-1].n_epochs if run.evaluations else 0
-            last = f"#{run.evaluations[-1].id} " if run.evaluations else ""
-            progress.set_bar("epoch", f"{last}epochs {epochs}", epochs, max(epochs, 1))
-
-    def _show_status(self) -> None:
-        self.query_one(RunProgress).set_status(self._status_text())
-
-    def _status_text(self) -> str:
-        run = self.viewed
-        if run is None:
-            return "No run yet: set it up in the Setup tab (F2), then press ctrl+r. ctrl+o opens a past run."
-        cfg = run.config
-        what = []
-        if cfg is not None:
-            what.append(cfg.dataset)
-            what.append(f"merge on ({cfg.ga.merge_strategy})" if cfg.ga.merge else "merge off")
-            what.append(f"seed {cfg.seed}")
-        where = escape(str(run.path)) if run.path else run.label
-        best = run.best
-        best_text = (f" · best {run.metric_name} [b]{fmt_metric(best.metric, run.metric_name)}[/] (#{best.id})"
-                     if best else "")
-        if run is self.live and self.running:
-            phase = self._phase
-            head = ("[b]■ stopping[/] after the current epoch…" if phase == "stopping"
-                    else f"[b]● running[/] {escape(phase)}".rstrip())
-        elif run is self.live and self._phase.startswith("error"):
-            head = f"[b]✗ {escape(self._phase)}[/]"
-        elif run.stop_reason is None:
-            head = "[b]? unfinished[/] (no summary.json)"
+            progress.set_status(NO_RUN_STATUS)
         else:
-            dur = f" in {fmt_seconds(run.total_duration_s)}" if run.total_duration_s is not None else ""
-            mark = "■" if run.stop_reason == "cancelled" else "✗" if run.stop_reason.startswith("error") else "✓"
-            head = f"[b]{mark} {escape(STOP_PHRASES.get(run.stop_reason, run.stop_reason))}[/]{dur}"
-        return f"{head} · {' · '.join(what) + ' · ' if what else ''}{where}{best_text}"
+            for key, bar in model.bars().items():
+                progress.set_bar(key, bar.label, bar.done, bar.total)
+            progress.set_status(model.status_markup())
+        self.query_one(EvaluationTable).sync(run)
+        self.query_one(GenerationTable).sync(run)
+        records = (id(run), len(run.evaluations), len(run.generations)) if run else None
+        if self._changed("histogram", records):
+            self.query_one("#run-histogram", FitnessHistogram).set_run(run)
+        if self._changed("convergence", records):
+            self.query_one("#run-convergence", ConvergenceChart).set_series(
+                [model.convergence()] if model else [], self.chart_axis)
+        self._refresh_compare()
 
     def _refresh_compare(self) -> None:
         table = self.query_one(RunsTable)
         compared_keys = set(self.compared.values())
-        for key, run in self.runs.items():
-            state = ("running" if key == self.live_key and self.running
-                     else STATE_WORDS.get(run.stop_reason or "", run.stop_reason or "unfinished"))
-            table.upsert(key, run, key in compared_keys, state)
+        for key, model in self.models.items():
+            run = model.run
+            signature = (len(run.evaluations), run.stop_reason, model.state_word, key in compared_keys,
+                         run.total_duration_s)
+            if self._changed(f"row:{key}", signature):
+                table.upsert(key, run, key in compared_keys, model.state_word)
         order = [k for k in ("merge", "basic", "?") if k in self.compared]
-        self.query_one(CompareChart).set_runs(
-            [self.runs[self.compared[k]] for k in order], list(self.runs.values())
-        )
+        compared = [self.models[self.compared[k]] for k in order]
+        everything = tuple((id(m), len(m.run.evaluations), m.run.total_duration_s) for m in self.models.values())
+        if self._changed("compare", (tuple(id(m) for m in compared), everything)):
+            self.query_one(CompareChart).set_runs([m.run for m in compared], list(self.runs.values()))
+            # one clock for every compared run (summed fitness time), so live and opened runs line up
+            self.query_one("#compare-convergence", ConvergenceChart).set_series(
+                [convergence(m.run) for m in compared], self.chart_axis)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, EvaluationTable):
+            run = event.data_table.run
+            if run is not None and event.row_key.value is not None:
+                self.push_screen(LineageScreen(run, int(event.row_key.value)))
+            return
         if not isinstance(event.data_table, RunsTable):
             return
         key = event.row_key.value
-        if key in self.runs:
-            self.compared[self.runs[key].kind] = key
-            self._refresh_compare()
+        if key in self.models:
+            self.compared[self.models[key].run.kind] = key
+            self.tick += 1
 
     def on_runs_table_view_requested(self, message: RunsTable.ViewRequested) -> None:
-        if message.key in self.runs:
-            self._view(message.key)
+        if message.key in self.models:
+            self.viewed_key = message.key
             self.action_show_tab("run")
+
+
+def binding_ids() -> list[str]:
+    """Every binding id a keys file may remap: the app's, its tables' and its screens'."""
+    owners = (GatermApp, RunsTable, HelpScreen, PathPrompt, LineageScreen)
+    return sorted({b.id for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id})

@@ -216,3 +216,20 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_work(tmp_path, tiny):
     finished = rows(evals)
     assert len(finished) == summary["evaluations"] >= 1
     assert len(finished) < 4 + 4 * 2
+
+
+def test_headless_output_to_a_file_or_pipe_never_wraps_generation_lines():
+    import io
+
+    from gaterm.events import GenerationFinished, GenerationSummary
+    from gaterm.headless import HeadlessView, make_console
+
+    buf = io.StringIO()
+    console = make_console(file=buf)
+    assert not console.is_terminal and console.soft_wrap
+    view = HeadlessView(console)
+    view._metric = "mae-of-a-data-set-with-a-long-metric-name"
+    view._print_generation(GenerationFinished(GenerationSummary(12, 20, 0.123456, 0.234567, 1.5, 123, 0.1, (1, 2))))
+    lines = buf.getvalue().splitlines()
+    assert len(lines) == 1 and len(lines[0]) > 80
+    assert lines[0].startswith("generation 12:") and lines[0].endswith("#123 0.1")

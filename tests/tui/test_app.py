@@ -46,7 +46,7 @@ async def test_edit_genes_and_parameters_then_run_on_digits(make_app, tmp_path):
         run = app.live
         assert run.stop_reason == "generations", text_of(app.query_one("#run-status"))
         table = app.query_one(EvaluationTable)
-        assert table.row_count == 6
+        assert table.row_count == 6 and table.metric_name == "accuracy"  # the column named once RunStarted
         assert [str(k.value) for k in table.rows] == [str(i) for i in range(6)]  # keyed by individual id
         best = run.best
         assert best is not None and table.best_id == best.id

@@ -46,3 +46,42 @@ def test_compare_screen_merge_vs_basic(snap_compare, with_runs, size):
 
 def test_help_screen(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=(120, 40), press=["f1"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_convergence_chart_filling_the_run_tab(snap_compare, with_runs, size):
+    assert snap_compare(with_runs, terminal_size=size, press=["f3", "f5"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_lineage_of_a_merged_child(snap_compare, make_app, monkeypatch, size):
+    monkeypatch.chdir(DATA)
+
+    async def open_lineage(pilot):
+        from gaterm.tui.widgets.tables import EvaluationTable
+
+        await pilot.press("f3")
+        table = pilot.app.query_one(EvaluationTable)
+        table.focus()
+        table.move_cursor(row=table.get_row_index("8"))
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(make_app(open_runs=[Path("select-run")]), terminal_size=size, run_before=open_lineage)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_compare_report_of_an_opened_comparison(snap_compare, make_app, monkeypatch, size):
+    from conftest import REPO_ROOT
+
+    monkeypatch.chdir(REPO_ROOT)
+
+    async def show_report(pilot):
+        app = pilot.app
+        await pilot.pause(0.5)  # the report's Markdown is laid out
+        app.query_one("#compare-scroll").scroll_to_widget(app.query_one("#compare-report"), animate=False,
+                                                          top=True)
+        await pilot.pause(0.5)
+
+    app = make_app(open_runs=[Path("sample_runs/compare-wine")])
+    assert snap_compare(app, terminal_size=size, run_before=show_report)

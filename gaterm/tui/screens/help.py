@@ -20,12 +20,15 @@ merge of its two trained parents' weights instead of random ones.
   values each gene may take, separated by commas). Every change is checked at once; the message under the
   form names the field at fault, and a run cannot start until it is fixed.
 - **Run** (F3): progress of the generation, the evaluations and the current evaluation's epochs; a row per
-  finished evaluation (★ marks the best so far; `3×1` means parents 3 and 1, merged, `3+1` not merged); a
-  row per generation (n evaluations, best and mean metric, mean fitness time, best so far); the fitness-time
-  histogram (`<` marks the bin holding the mean).
+  finished evaluation (★ marks the best so far; `3×1` means parents 3 and 1, merged, `3+1` not merged; Enter
+  shows its lineage); a row per generation (n evaluations, best and mean metric, mean fitness time, best so
+  far); the convergence chart (the best-so-far metric against time, each generation's min-max as a dim bar;
+  F5 fills the tab with it, F6 switches its x axis to the evaluation count); the fitness-time histogram (`<`
+  marks the bin holding the mean).
 - **Compare** (F4): every run of this session and every run directory you opened. Press Enter on a run to
   compare it, `v` to show it in the Run tab. A merge run and a basic run are drawn side by side over the same
-  bins with their means and skewness, and every run's total duration as a bar.
+  bins with their means and skewness, every run's total duration as a bar, and their convergence overlaid.
+  An opened `gaterm compare` directory also shows its tables (Table 1, per seed, paired control).
 
 A run writes its directory (`config.toml`, `evaluations.csv`, `generations.csv`, `summary.json`,
 `best_model.pt`) exactly as `gaterm --no-ui` does. Stopping (ctrl+t) ends it after the current epoch and
@@ -41,14 +44,27 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
+        from gaterm.tui.screens.lineage import LineageScreen
+        from gaterm.tui.widgets.tables import RunsTable
+
+        keymap = getattr(self.app, "keymap", {})
         rows = ["| key | action | id |", "| --- | --- | --- |"]
-        for binding in self.app.BINDINGS:
-            if isinstance(binding, Binding) and binding.description:
-                keys = ", ".join(self.app.get_key_display(Binding(k, "")) for k in binding.key.split(","))
-                rows.append(f"| `{keys}` | {binding.description}: {binding.tooltip or ''} | {binding.id or ''} |")
-        rows += ["| `ctrl+p` | Command palette: every main action by name | |", "| `ctrl+q` | Quit | |"]
+        for owner, where in ((self.app, ""), (RunsTable, " (Compare: the runs table)"),
+                             (LineageScreen, " (lineage)")):
+            for binding in owner.BINDINGS:
+                if isinstance(binding, Binding) and binding.description:
+                    keys = keymap.get(binding.id or "", binding.key)  # the effective keys, after remapping
+                    shown = ", ".join(self.app.get_key_display(Binding(k, "")) for k in keys.split(","))
+                    rows.append(f"| `{shown}` | {binding.description}{where}: {binding.tooltip or ''} | "
+                                f"{binding.id or ''} |")
+            if owner is self.app:
+                rows.append("| `enter` | Lineage (Run: the evaluations table): the selected individual's ancestry, "
+                            "merge and paired control | |")
+        rows += ["| `ctrl+p` | Command palette: every main action by name | |"]
+        note = ("\n\nKeys are remapped in a keys file (`--keys FILE`, or `keys.toml` in the user config "
+                "directory): a `[keys]` table of `\"binding id\" = \"keys\"`.")
         with Vertical(id="help-dialog"), VerticalScroll():
-            yield Markdown(INTRO + "\n## Keys\n\n" + "\n".join(rows) + "\n\nPress Escape to close.")
+            yield Markdown(INTRO + "\n## Keys\n\n" + "\n".join(rows) + note + "\n\nPress Escape to close.")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)

@@ -28,14 +28,24 @@ class RunProgress(Vertical):
                     yield Label(f"{label} -", id=f"{key}-label", classes="bar-label")
                     yield ProgressBar(total=1, show_eta=False, show_percentage=False, id=f"{key}-bar")
 
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self._shown: dict[str, object] = {}  # what each part shows: unchanged parts are not redrawn
+
     def set_status(self, markup: str) -> None:
-        self.query_one("#run-status", Static).update(markup)
+        if self._shown.get("status") != markup:
+            self._shown["status"] = markup
+            self.query_one("#run-status", Static).update(markup)
 
     def set_bar(self, key: str, label: str, done: float, total: float | None) -> None:
+        if self._shown.get(key) == (label, done, total):
+            return
+        self._shown[key] = (label, done, total)
         self.query_one(f"#{key}-label", Label).update(label)
         self.query_one(f"#{key}-bar", ProgressBar).update(total=total, progress=done)
 
     def clear(self) -> None:
+        self._shown.clear()
         for key, label in (("gen", "generation"), ("eval", "evaluations"), ("epoch", "epochs")):
             self.query_one(f"#{key}-label", Label).update(f"{label} -")
             self.query_one(f"#{key}-bar", ProgressBar).update(total=1, progress=0)

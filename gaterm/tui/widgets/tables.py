@@ -28,6 +28,7 @@ class EvaluationTable(DataTable):
         self.metric_name = "metric"
         self.higher_is_better = True
         self.best_id: int | None = None
+        self.run: RunData | None = None
         self._rows: dict[int, EvaluationRow] = {}
 
     def on_mount(self) -> None:
@@ -45,6 +46,7 @@ class EvaluationTable(DataTable):
     def show_run(self, run: RunData | None) -> None:
         """Replace the rows with `run`'s evaluations (columns follow its metric's name)."""
         self.clear(columns=True)
+        self.run = run
         self._rows.clear()
         self.best_id = None
         self.metric_name = run.metric_name if run else "metric"
@@ -53,6 +55,15 @@ class EvaluationTable(DataTable):
         if run is not None:
             for row in run.evaluations:
                 self.add_evaluation(row, follow=False)
+
+    def sync(self, run: RunData | None) -> None:
+        """Show `run`: rebuilt when it is another run (or its metric got its name), else only its new
+        evaluations are added."""
+        if run is not self.run or (run is not None and run.metric_name != self.metric_name):
+            self.show_run(run)
+        elif run is not None:
+            for row in run.evaluations[len(self._rows):]:
+                self.add_evaluation(row)
 
     def _cells(self, row: EvaluationRow, best: bool) -> list[Text]:
         style = BEST_STYLE if best else ""
@@ -95,6 +106,7 @@ class GenerationTable(DataTable):
     def __init__(self, **kw) -> None:
         super().__init__(cursor_type="row", **kw)
         self.metric_name = "metric"
+        self.run: RunData | None = None
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -106,10 +118,20 @@ class GenerationTable(DataTable):
 
     def show_run(self, run: RunData | None) -> None:
         self.clear(columns=True)
+        self.run = run
         self.metric_name = run.metric_name if run else "metric"
         self._add_columns()
         for g in run.generations if run else ():
             self.add_generation(g)
+
+    def sync(self, run: RunData | None) -> None:
+        """Show `run`: rebuilt when it is another run (or its metric got its name), else only its new
+        generations are added."""
+        if run is not self.run or (run is not None and run.metric_name != self.metric_name):
+            self.show_run(run)
+        elif run is not None:
+            for g in run.generations[self.row_count:]:
+                self.add_generation(g)
 
     def add_generation(self, g: GenerationRow) -> None:
         m = self.metric_name
