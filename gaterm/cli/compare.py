@@ -71,7 +71,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from gaterm.experiment.arms import run_comparison
     from gaterm.experiment.report import key_figures, write_outputs
     from gaterm.rundir.files import check_writable
-    from gaterm.session import open_plugins
+    from gaterm.session import open_plugins, warn_to
 
     datasets = split_names(args.datasets, "datasets")
     seeds = parse_seeds(args.seeds)
@@ -98,7 +98,8 @@ def run_compare(args: argparse.Namespace) -> int:
         "stopping: the report will cover the arms finished so far (Ctrl-C again to abort)"
     )) as stop:
         comp = run_comparison(base, datasets, seeds, strategies, data_dir, out, console, plugins=ps,
-                              workers=args.workers, scheduler=args.scheduler, should_stop=stop.is_set)
+                              workers=args.workers, scheduler=args.scheduler, should_stop=stop.is_set,
+                              warn=warn_to(Console(stderr=True)))
     a, report = write_outputs(comp, out)
     console.print(report, markup=False, highlight=False, soft_wrap=True)
     for line in key_figures(comp, a):

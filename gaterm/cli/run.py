@@ -13,7 +13,7 @@ from gaterm.cli.options import (
     graceful_sigint,
     overrides_from,
 )
-from gaterm.config import RunConfig, config_from
+from gaterm.config import RunConfig, config_from, config_from_dict
 from gaterm.errors import GatermError
 from gaterm.events import EngineState
 
@@ -55,6 +55,10 @@ def resolve(args: argparse.Namespace) -> tuple[RunConfig, Path | None, EngineSta
 
         with for_flag("--resume"):
             cfg, state = prepare_resume(args.resume)
+        # where the run is logged is not part of its results: --mlflow may add or move tracking on resume
+        tracking = {k: v for k, v in overrides_from(args).items() if k == "tracking"}
+        if tracking:
+            cfg = config_from_dict(tracking, cfg).validate()
         return cfg, Path(args.resume), state
     cfg = config_from(args.config, overrides_from(args))
     if args.out is not None:
@@ -79,7 +83,7 @@ def run_headless(args: argparse.Namespace) -> int:
 
     from gaterm.datasets import data_dir_from
     from gaterm.rundir.files import default_run_dir
-    from gaterm.session import make_engine, open_dataset, open_plugins
+    from gaterm.session import make_engine, open_dataset, open_plugins, warn_to
 
     cfg, out, state = resolve(args)
     if out is None:
@@ -95,6 +99,7 @@ def run_headless(args: argparse.Namespace) -> int:
         "[yellow]stopping after this epoch (Ctrl-C again to abort at once)...[/]"
     )) as stop:
         from gaterm.headless import HeadlessView
+        from gaterm.listeners import RunContext, open_listeners
         from gaterm.rundir.writer import RunWriter
         from gaterm.states import StopReason
 
@@ -102,7 +107,10 @@ def run_headless(args: argparse.Namespace) -> int:
         view = HeadlessView(console, run_dir=str(out))
         writer = RunWriter(out, extra={"data_dir": str(data_dir) if data_dir else None},
                            resume=args.resume is not None)
-        engine = make_engine(cfg, dataset, strategy, [writer, view], should_stop=stop.is_set,
+        context = RunContext(out, cfg, resumed=args.resume is not None, front_end="headless", data_dir=data_dir,
+                             workers=args.workers, scheduler=args.scheduler, warn=warn_to(err))
+        plugged = open_listeners(ps, context)  # after the writer: they see its files
+        engine = make_engine(cfg, dataset, strategy, [writer, *plugged, view], should_stop=stop.is_set,
                              workers=args.workers, scheduler=args.scheduler, data_dir=data_dir, resume=state)
         with view:
             result = engine.run()
