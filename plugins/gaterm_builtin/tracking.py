@@ -125,6 +125,9 @@ def _probe(uri: str) -> None:
 
 
 def _one_line(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)  # urllib's URLError wraps the socket error
+    if isinstance(reason, BaseException):
+        exc = reason
     text = " ".join(str(exc).split())
     if len(text) > 300:
         text = text[:297] + "..."
