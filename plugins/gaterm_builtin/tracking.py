@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gaterm.plugin import (
+    CheckpointReady,
     Chromosome,
     EvaluationFinished,
     EvaluationRecord,
@@ -39,6 +40,7 @@ from gaterm.plugin import (
 )
 
 TRACKING_FILE = "tracking.json"
+SQLITE_FILE = "mlflow.db"  # the store gaterm keeps in a directory given as a plain path
 PROBE_TIMEOUT_S = 3.0  # an http(s) server must answer /health within this
 FINISH_TIMEOUT_S = 120.0  # at the end of a run, wait this long at most for the backlog to be logged
 # what the listener sets for MLflow's HTTP client unless the user set them: fail fast instead of ~2 minutes of
@@ -51,6 +53,7 @@ EVAL_METRICS = (
 )
 GEN_METRICS = ("best_metric", "mean_metric", "mean_fitness_time", "best_so_far_metric")
 ARTIFACTS = ("summary.json", "best_model.pt", "config.toml")
+CHECKPOINT = "checkpoint"  # queued when the engine emits CheckpointReady
 
 
 @hookimpl
@@ -73,12 +76,18 @@ def mlflow_listener(context: RunContext) -> MlflowTracker | None:
 
 
 def normalize_uri(uri: str) -> str:
-    """A tracking URI that means the same store from any working directory: a plain path becomes an absolute
-    `file:` URI, and a relative `sqlite:///FILE` an absolute one."""
+    """A tracking URI that means the same store from any working directory.
+
+    A plain directory path holds a SQLite store, `DIR/mlflow.db` (MLflow 3 keeps its file store in maintenance
+    mode), unless it already is an MLflow file store (`DIR/*/meta.yaml`), which is then used as `file:` URI.
+    A relative `sqlite:///FILE` becomes an absolute one."""
     uri = uri.strip()
     m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", uri)
     if m is None or len(m.group(1)) == 1:  # no scheme, or a Windows drive letter: a directory
-        return Path(uri).expanduser().resolve().as_uri()
+        path = Path(uri).expanduser().resolve()
+        if path.is_dir() and any(path.glob("*/meta.yaml")):
+            return path.as_uri()
+        return f"sqlite:///{path / SQLITE_FILE}"
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
         return "sqlite:///" + str(Path(uri[len("sqlite:///"):]).expanduser().resolve())
     return uri
@@ -141,7 +150,8 @@ class MlflowTracker:
         self.context, self.uri, self.experiment = context, uri, experiment
         self.run_dir = Path(context.run_dir)
         self.parent_id: str | None = None
-        self._queue: queue.Queue[Event] = queue.Queue()
+        self._queue: queue.Queue[Event | str] = queue.Queue()
+        self._pending: GenerationSummary | None = None  # a generation's summary, logged once it is final
         self._thread: threading.Thread | None = None
         self._failed = False
         self._client: Any = None
@@ -154,11 +164,12 @@ class MlflowTracker:
         if isinstance(event, RunStarted):
             self._thread = threading.Thread(target=self._work, name="gaterm-mlflow", daemon=True)
             self._thread.start()
-        if self._thread is None or not isinstance(
-            event, RunStarted | EvaluationFinished | GenerationFinished | RunFinished
-        ):
+        if self._thread is None:
             return
-        self._queue.put(event)
+        if isinstance(event, CheckpointReady):
+            self._queue.put(CHECKPOINT)  # the state itself is not needed here
+        elif isinstance(event, RunStarted | EvaluationFinished | GenerationFinished | RunFinished):
+            self._queue.put(event)
         if isinstance(event, RunFinished):
             self._thread.join(FINISH_TIMEOUT_S)
             if self._thread.is_alive():
@@ -192,8 +203,12 @@ class MlflowTracker:
             if event.record.generation >= self._next_gen:
                 self._log_evaluation(EvaluationRow.from_record(event.record))
         elif isinstance(event, GenerationFinished):
-            self._log_generation(event.summary)
+            self._pending = event.summary
+        elif event == CHECKPOINT:
+            self._log_generation()
         elif isinstance(event, RunFinished):
+            if event.stop_reason.completed:  # a cancelled run's last generation is partial: resumed, it is redone
+                self._log_generation()
             self._close(event)
 
     def _open(self, ev: RunStarted) -> None:
@@ -201,6 +216,10 @@ class MlflowTracker:
             for key, value in HTTP_DEFAULTS.items():
                 os.environ.setdefault(key, value)
             _probe(self.uri)
+        if self.uri.startswith("file:"):  # asked for by name: MLflow 3 only opens a file store when allowed
+            os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+        elif self.uri.startswith("sqlite:///"):
+            Path(self.uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         import logging
 
         from mlflow.tracking import MlflowClient
@@ -352,8 +371,11 @@ class MlflowTracker:
         client.set_terminated(run.info.run_id, "FAILED" if row.status.startswith("error") else "FINISHED",
                               end_time=now)
 
-    def _log_generation(self, s: GenerationSummary) -> None:
-        if s.generation in self._logged_steps:  # logged before the interruption; its values are the same
+    def _log_generation(self) -> None:
+        """Log the pending generation summary: a generation is final once a checkpoint follows it, or the run
+        completes after it."""
+        s, self._pending = self._pending, None
+        if s is None or s.generation in self._logged_steps:  # logged before an interruption: the same values
             return
         self._log_gen_metrics(s.generation, {k: float(getattr(s, k)) for k in GEN_METRICS})
 
