@@ -33,7 +33,7 @@ PARAM_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("training.max_epochs", "max epochs", "int"),
     FieldSpec("training.patience", "patience", "int", hint="epochs without improvement"),
     FieldSpec("seed", "seed", "int"),
-    FieldSpec("tracking.mlflow_uri", "MLflow", "str", optional=True, hint="blank: off; sqlite:///FILE, http://..."),
+    FieldSpec("tracking.mlflow_uri", "MLflow", "str", optional=True, hint="blank: off"),
 )
 
 GENE_FIELDS: tuple[FieldSpec, ...] = (
