@@ -63,8 +63,8 @@ def gaterm_register_listeners(register: ListenerRegistry) -> None:
         - ``description``: one line for ``gaterm plugins``.
 
         The listener receives every event of the run (``gaterm.plugin.Event``: ``RunStarted`` first,
-        ``RunFinished`` last), in the engine's thread, each one after the results writer has handled it (so the
-        files of ``summary.json`` and ``best_model.pt`` exist when it sees ``RunFinished``). It must not modify
-        the events and should return quickly: the engine waits for it. A factory or listener that raises is
-        named in one warning line and detached; the run itself goes on unchanged.
+        ``RunFinished`` last), in the engine's thread, each one after the results writer has handled it (so
+        ``summary.json`` and ``best_model.pt`` exist when it sees ``RunFinished``). It must not modify the
+        events and should return quickly: the engine waits for it. A factory or listener that raises is named
+        in one warning line and detached; the run itself goes on unchanged.
     """

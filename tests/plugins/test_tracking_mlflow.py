@@ -224,3 +224,23 @@ def test_tracking_is_off_without_a_uri_and_mlflow_is_not_imported(config, tmp_pa
             "'--generations', '1']); assert rc == 0, rc; assert 'mlflow' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     assert not (out / "tracking.json").exists()
+
+
+def test_mlflow_given_on_resume_logs_the_whole_run_to_a_new_parent_run(config, store, tmp_path):
+    """A run without tracking, cancelled mid-generation 1, resumed with --mlflow: every row is in the store."""
+    from gaterm.config import config_from
+    from gaterm.events import EvaluationFinished
+    from gaterm.rundir.writer import RunWriter
+    from gaterm.session import make_engine, open_dataset, open_plugins
+
+    out = tmp_path / "run"
+    ps = open_plugins()
+    cfg = config_from(config)
+    n = []
+    engine = make_engine(cfg, open_dataset(ps, ps.dataset("digits"), cfg, None), ps.merge_strategy("select"),
+                         [RunWriter(out), lambda e: n.append(1) if isinstance(e, EvaluationFinished) else None],
+                         should_stop=lambda: len(n) >= 7)
+    engine.run()
+    assert not (out / "tracking.json").exists()
+    assert main(["--no-ui", "--quiet", "--resume", str(out), "--mlflow", store]) == 0
+    assert_store_matches_run_dir(store, out)
