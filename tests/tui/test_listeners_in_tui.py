@@ -29,7 +29,7 @@ class Recorder:
         def make_raising(context):
             def listener(event):
                 if isinstance(event, EvaluationFinished):
-                    raise RuntimeError("no route to the chat server")
+                    raise RuntimeError("no route to the chat server")  # noqa: TRY004
 
             return listener
 
@@ -60,8 +60,9 @@ async def test_a_tui_run_feeds_plugin_listeners_and_names_a_failing_one(make_app
     (context,) = recorder.contexts
     assert context.front_end == "tui" and context.run_dir == out and context.config.ga.generations == 2
     warnings = [n for n in notes if "listener" in n]
-    assert warnings == ["listener 'raising' (plugin 'recorder') failed: RuntimeError: no route to the chat server; "
-                        "detached"]
+    assert warnings == [
+        "listener 'raising' (plugin 'recorder') failed: RuntimeError: no route to the chat server; detached"
+    ]
     assert app.live.stop_reason == "generations"
 
 
