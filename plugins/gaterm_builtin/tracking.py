@@ -19,6 +19,7 @@ import queue
 import re
 import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,9 +129,13 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def _probe(uri: str) -> None:
-    """Raise OSError unless an MLflow server answers at `uri` within PROBE_TIMEOUT_S."""
-    with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=PROBE_TIMEOUT_S) as resp:
-        resp.read(64)
+    """Raise OSError unless a server answers at `uri` within PROBE_TIMEOUT_S (any HTTP status will do: a
+    server behind a login may refuse /health to anonymous requests)."""
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=PROBE_TIMEOUT_S) as resp:
+            resp.read(64)
+    except urllib.error.HTTPError:
+        return
 
 
 def _one_line(exc: BaseException) -> str:
@@ -286,6 +291,7 @@ class MlflowTracker:
         if run.info.lifecycle_stage == "deleted":
             client.restore_run(run_id)
         client.update_run(run_id, status="RUNNING")
+        self._experiment_id = str(run.info.experiment_id)  # nested runs go beside it, whatever the name says now
         return run_id
 
     def _create_parent(self, ev: RunStarted) -> str:
