@@ -85,6 +85,9 @@ def assert_store_matches_run_dir(uri: str, run_dir: Path) -> None:
         child = by_key[(int(row["generation"]), int(row["id"]))]
         for k in ROW_METRICS:
             assert child.data.metrics[k] == pytest.approx(float(row[k]), rel=1e-12), k
+        for k in ("val_metric", "test_metric"):  # logged when the records carry them
+            if row.get(k):
+                assert child.data.metrics[k] == pytest.approx(float(row[k]), rel=1e-12), k
         assert child.data.tags["status"] == row["status"]
         assert child.data.tags["genes"] == row["genes"] == child.data.params["genes"]
         parents_tag = f"{row['parent_a']} {row['parent_b']}" if row["parent_a"] else None
