@@ -50,7 +50,7 @@ HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TI
 # evaluations.csv columns (and EvaluationRecord attributes) logged as metrics of an evaluation's nested run
 EVAL_METRICS = (
     "metric", "val_metric", "test_metric", "val_loss", "n_epochs", "best_epoch", "training_time", "merge_time",
-    "control_metric", "control_val_loss", "control_n_epochs", "control_time",
+    "control_metric", "control_test_metric", "control_val_loss", "control_n_epochs", "control_time",
 )
 GEN_METRICS = ("best_metric", "mean_metric", "mean_fitness_time", "best_so_far_metric")
 ARTIFACTS = ("summary.json", "best_model.pt", "config.toml")
