@@ -19,8 +19,6 @@ import queue
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,6 +129,9 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 def _probe(uri: str) -> None:
     """Raise OSError unless a server answers at `uri` within PROBE_TIMEOUT_S (any HTTP status will do: a
     server behind a login may refuse /health to anonymous requests)."""
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=PROBE_TIMEOUT_S) as resp:
             resp.read(64)
