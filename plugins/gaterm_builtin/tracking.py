@@ -311,7 +311,8 @@ class MlflowTracker:
         }
         if self.context.arm:
             tags["compare_arm"] = self.context.arm
-        run = self._client.create_run(self._experiment_id, run_name=self.run_dir.name, tags=tags)
+        name = f"{cfg.dataset}-seed-{cfg.seed}-{self.context.arm}" if self.context.arm else self.run_dir.name
+        run = self._client.create_run(self._experiment_id, run_name=name, tags=tags)
         params = [Param(k, v) for k, v in _flat_config(cfg.to_dict()).items()]
         for i in range(0, len(params), 100):  # MLflow takes at most 100 params per batch
             self._client.log_batch(run.info.run_id, params=params[i:i + 100])
