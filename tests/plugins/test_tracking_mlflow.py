@@ -247,3 +247,15 @@ def test_mlflow_given_on_resume_logs_the_whole_run_to_a_new_parent_run(config, s
     assert not (out / "tracking.json").exists()
     assert main(["--no-ui", "--quiet", "--resume", str(out), "--mlflow", store]) == 0
     assert_store_matches_run_dir(store, out)
+
+
+def test_every_compare_arm_is_a_parent_run(config, store, tmp_path):
+    out = tmp_path / "cmp"
+    assert main(["compare", "--quiet", "--config", str(config), "--seeds", "1", "--generations", "1",
+                 "--no-paired-control", "--out", str(out), "--mlflow", store]) == 0
+    _, parents, children = parents_and_children(store)
+    arms = {p.data.tags["compare_arm"]: p for p in parents}
+    assert set(arms) == {"basic", "merge-select"} and len(children) == 12
+    assert arms["basic"].data.tags["merge"] == "off" and arms["basic"].info.run_name == "digits-seed-0-basic"
+    for arm, parent in arms.items():
+        assert parent.data.tags["run_dir"] == str((out / "digits" / "seed-0" / arm).resolve())
