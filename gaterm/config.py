@@ -114,6 +114,14 @@ class TrainingConfig:
 
 
 @dataclass
+class TrackingConfig:
+    """Where runs are also logged (the built-in MLflow listener); not part of what determines the results."""
+
+    mlflow_uri: str | None = None  # a directory, a file: URI, sqlite:///FILE or http(s)://HOST; None: off
+    experiment: str = "gaterm"
+
+
+@dataclass
 class RunConfig:
     """Everything that determines a run; `config.toml` in a run directory is this, written out."""
 
@@ -122,6 +130,7 @@ class RunConfig:
     ga: GAConfig = field(default_factory=GAConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     genes: GeneStore = field(default_factory=GeneStore)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
     # ----- TOML -----
     def to_dict(self) -> dict[str, Any]:
@@ -135,6 +144,7 @@ class RunConfig:
         if not genes["loss"]:
             del genes["loss"]
         out["genes"] = genes
+        out["tracking"] = clean(self.tracking)
         return out
 
     def to_toml(self) -> str:
@@ -207,6 +217,11 @@ class RunConfig:
             _check(1 <= v <= 64, "genes.layers", f"{v!r} must be between 1 and 64")
         for v in g.neurons:
             _check(1 <= v <= 65536, "genes.neurons", f"{v!r} must be between 1 and 65536")
+        tk = self.tracking
+        if tk.mlflow_uri is not None:
+            _check(bool(tk.mlflow_uri.strip()), "tracking.mlflow_uri", "must not be empty (leave it out to turn "
+                   "tracking off)")
+        _check(bool(tk.experiment.strip()), "tracking.experiment", "must not be empty")
         return self
 
 
@@ -221,7 +236,9 @@ def _suggest(word: str, choices: Any) -> str:
 
 
 # ----- parsing from TOML / dicts -----
-_SECTIONS: dict[str, type] = {"ga": GAConfig, "training": TrainingConfig, "genes": GeneStore}
+_SECTIONS: dict[str, type] = {
+    "ga": GAConfig, "training": TrainingConfig, "genes": GeneStore, "tracking": TrackingConfig,
+}
 _TOP_KEYS = ("dataset", "seed", *_SECTIONS)
 
 
@@ -269,6 +286,7 @@ def config_from_dict(data: dict[str, Any], base: RunConfig | None = None) -> Run
     cfg.ga = dataclasses.replace(cfg.ga)
     cfg.training = dataclasses.replace(cfg.training)
     cfg.genes = dataclasses.replace(cfg.genes)
+    cfg.tracking = dataclasses.replace(cfg.tracking)
     for key, value in data.items():
         if key not in _TOP_KEYS:
             raise _unknown_key("config", key, _TOP_KEYS)

@@ -1,17 +1,32 @@
 """The declared plugin API: the one module a gaterm plugin imports.
 
-Everything a plugin needs to add data sets (`gaterm_register_datasets`) or merge strategies
-(`gaterm_register_merge_strategies`) is exported here, and these names are kept stable. Anything else inside
+Everything a plugin needs to add data sets (`gaterm_register_datasets`), merge strategies
+(`gaterm_register_merge_strategies`) or run listeners (`gaterm_register_listeners`) is exported here, and these names are kept stable. Anything else inside
 `gaterm` is internal and may change between versions. The built-in plugins (`gaterm_builtin`) import only this.
 """
 
 from __future__ import annotations
 
 from gaterm.chromosome import Chromosome, LayerGene
+from gaterm.config import RunConfig
 from gaterm.datasets import DatasetSpec, DataSource, LoadContext, RawData
 from gaterm.engine.fitness import ACTIVATIONS
 from gaterm.errors import DataError, GatermError, MergeError, PluginError
+from gaterm.events import (
+    CheckpointReady,
+    EpochFinished,
+    EvaluationFinished,
+    EvaluationRecord,
+    EvaluationStarted,
+    Event,
+    GenerationFinished,
+    GenerationStarted,
+    GenerationSummary,
+    RunFinished,
+    RunStarted,
+)
 from gaterm.hookspecs import hookimpl
+from gaterm.listeners import Listener, ListenerFactory, RunContext
 from gaterm.merge import (
     PROBE_ROWS,
     VAL_PROBE_ROWS,
@@ -23,22 +38,34 @@ from gaterm.merge import (
     run_merge,
     uses_data,
 )
-from gaterm.plugins import DatasetRegistry, MergeRegistry
-from gaterm.states import Direction
+from gaterm.plugins import DatasetRegistry, ListenerRegistry, MergeRegistry
+from gaterm.states import Direction, Status, StopReason
 
 __all__ = [
     "ACTIVATIONS",
     "PROBE_ROWS",
     "VAL_PROBE_ROWS",
+    "CheckpointReady",
     "Chromosome",
     "DataError",
     "DataSource",
     "DatasetRegistry",
     "DatasetSpec",
     "Direction",
+    "EpochFinished",
+    "EvaluationFinished",
+    "EvaluationRecord",
+    "EvaluationStarted",
+    "Event",
     "GatermError",
+    "GenerationFinished",
+    "GenerationStarted",
+    "GenerationSummary",
     "LayerGene",
     "LayerWeights",
+    "Listener",
+    "ListenerFactory",
+    "ListenerRegistry",
     "LoadContext",
     "MergeError",
     "MergeRegistry",
@@ -47,6 +74,12 @@ __all__ = [
     "PluginError",
     "Probe",
     "RawData",
+    "RunConfig",
+    "RunContext",
+    "RunFinished",
+    "RunStarted",
+    "Status",
+    "StopReason",
     "hookimpl",
     "resize",
     "run_merge",

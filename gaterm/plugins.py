@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -15,8 +15,13 @@ from gaterm.datasets import DatasetSpec
 from gaterm.errors import PluginError
 from gaterm.merge import MergeStrategy
 
+if TYPE_CHECKING:
+    from gaterm.listeners import ListenerFactory
+
 ENTRY_POINT_GROUP = "gaterm"
-BUILTIN_MODULES = ("gaterm_builtin.datasets", "gaterm_builtin.merges", "gaterm_builtin.merges_extra")
+BUILTIN_MODULES = (
+    "gaterm_builtin.datasets", "gaterm_builtin.merges", "gaterm_builtin.merges_extra", "gaterm_builtin.tracking",
+)
 TASKS = ("classification", "regression")
 
 
@@ -76,6 +81,28 @@ class MergeRegistry(_Registry):
         self._add(strategy.name, strategy)
 
 
+@dataclass(frozen=True)
+class ListenerSpec:
+    """A registered run listener: `factory(context)` makes the listener for one run (or None: not this run)."""
+
+    name: str
+    factory: ListenerFactory
+    description: str = ""
+
+
+class ListenerRegistry(_Registry):
+    """Passed to `gaterm_register_listeners`; plugins call `add`."""
+
+    kind = "listener"
+
+    def add(self, name: str, factory: ListenerFactory, description: str = "") -> None:
+        if not callable(factory):
+            raise PluginError(f"plugin {self._current!r}: listener {name!r} has no callable factory")
+        if not isinstance(description, str):
+            raise PluginError(f"plugin {self._current!r}: listener {name!r} has a description that is not text")
+        self._add(name, ListenerSpec(name, factory, description))
+
+
 @dataclass
 class PluginSet:
     """What the installed plugins provide, and which of them failed (by name, with the reason)."""
@@ -83,6 +110,7 @@ class PluginSet:
     plugins: list[PluginInfo] = field(default_factory=list)
     datasets: DatasetRegistry = field(default_factory=DatasetRegistry)
     merges: MergeRegistry = field(default_factory=MergeRegistry)
+    listeners: ListenerRegistry = field(default_factory=ListenerRegistry)
     errors: list[str] = field(default_factory=list)
 
     def dataset(self, name: str) -> DatasetSpec:
@@ -172,4 +200,5 @@ def load_plugins(extra: list[Any] | None = None, entry_points: bool = True) -> P
         _register(pm, ps, getattr(obj, "__name__", f"extra{i}"), lambda o=obj: o, "(passed in)")
     _call_hook(pm, "gaterm_register_datasets", ps.datasets, ps)
     _call_hook(pm, "gaterm_register_merge_strategies", ps.merges, ps)
+    _call_hook(pm, "gaterm_register_listeners", ps.listeners, ps)
     return ps

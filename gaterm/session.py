@@ -14,12 +14,24 @@ from gaterm.merge import MergeStrategy
 from gaterm.plugins import PluginSet, load_plugins
 
 
+def warn_to(console: Any) -> Callable[[str], None]:
+    """A function that prints one `warning: MESSAGE` line on a rich `console`."""
+
+    from rich.markup import escape
+
+    def warn(message: str) -> None:
+        console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+    return warn
+
+
 def open_plugins(console: Any | None = None) -> PluginSet:
     """Load all plugins; each broken one is reported by name (to `console`), the others still work."""
     ps = load_plugins()
     if console is not None:
+        warn = warn_to(console)
         for e in ps.errors:
-            console.print(f"[yellow]warning:[/] {e}", highlight=False)
+            warn(e)
     return ps
 
 

@@ -88,7 +88,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from gaterm.experiment.report import key_figures, write_outputs
     from gaterm.rundir.files import check_writable
     from gaterm.rundir.lock import claim_run_dir
-    from gaterm.session import open_plugins
+    from gaterm.session import open_plugins, warn_to
 
     if args.report is not None:
         given = [f for f in ("config", "out", "strategies") if getattr(args, f) is not None]
@@ -128,7 +128,8 @@ def run_compare(args: argparse.Namespace) -> int:
             "stopping: the report will cover the arms finished so far (Ctrl-C or SIGTERM again to abort)"
         )) as stop:
             comp = run_comparison(base, datasets, seeds, strategies, data_dir, out, console, plugins=ps,
-                                  workers=args.workers, scheduler=args.scheduler, should_stop=stop.is_set)
+                                  workers=args.workers, scheduler=args.scheduler, should_stop=stop.is_set,
+                                  warn=warn_to(Console(stderr=True)))
         a, report = write_outputs(comp, out)
         console.print(report, markup=False, highlight=False, soft_wrap=True)
         for line in key_figures(comp, a):

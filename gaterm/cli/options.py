@@ -86,6 +86,11 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
                    help="evaluate N individuals at once in worker processes (default: 1)")
     e.add_argument("--scheduler", metavar="ADDRESS",
                    help="send evaluations to a Dask distributed scheduler, e.g. tcp://host:8786")
+    k = p.add_argument_group("tracking")
+    k.add_argument("--mlflow", metavar="URI",
+                   help="also log the run to MLflow: a directory, a file: URI, sqlite:///FILE or http(s)://HOST "
+                   "(default: the config's [tracking] mlflow_uri; off without one)")
+    k.add_argument("--mlflow-experiment", metavar="NAME", help="MLflow experiment (default: gaterm)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bars or per-generation lines: only the final line (best result and run "
                    "directory)")
@@ -101,6 +106,7 @@ FLAG_TO_KEY: dict[str, tuple[str, ...]] = {
     "max_epochs": ("training", "max_epochs"), "patience": ("training", "patience"),
     "min_delta": ("training", "min_delta"), "device": ("training", "device"), "threads": ("training", "threads"),
     "prune": ("training", "prune"), "prune_warmup": ("training", "prune_warmup"),
+    "mlflow": ("tracking", "mlflow_uri"), "mlflow_experiment": ("tracking", "experiment"),
 }
 
 

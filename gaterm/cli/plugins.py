@@ -1,4 +1,5 @@
-"""`gaterm plugins`: every plugin with its hooks, and the data sets and merge strategies each registered."""
+"""`gaterm plugins`: every plugin with its hooks, and the data sets, merge strategies and run listeners each
+registered."""
 
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ def list_plugins() -> int:
     for name, s in sorted(ps.merges.items.items()):
         m.add_row(name, ps.merges.owner[name], s.description)
     console.print(m)
+    li = Table(title="listeners")
+    for col in ("name", "plugin", "description"):
+        li.add_column(col)
+    for name, spec in sorted(ps.listeners.items.items()):
+        li.add_row(name, ps.listeners.owner[name], spec.description)
+    console.print(li)
     for e in ps.errors:
         console.print(f"[red]error:[/] {e}", highlight=False)
     return 1 if ps.errors else 0

@@ -13,7 +13,7 @@ from gaterm.cli.options import (
     graceful_stop,
     overrides_from,
 )
-from gaterm.config import RunConfig, config_from
+from gaterm.config import RunConfig, config_from, config_from_dict
 from gaterm.errors import GatermError
 from gaterm.events import EngineState
 
@@ -72,6 +72,10 @@ def resolve(
             except BaseException:
                 lock.release()
                 raise
+        # where the run is logged is not part of its results: --mlflow may add or move tracking on resume
+        tracking = {k: v for k, v in overrides_from(args).items() if k == "tracking"}
+        if tracking:
+            cfg = config_from_dict(tracking, cfg).validate()
         return cfg, Path(args.resume), state, lock
     cfg = config_from(args.config, overrides_from(args))
     lock = None
@@ -121,7 +125,7 @@ def _run_headless(args: argparse.Namespace, cfg: RunConfig, out: Path, state: En
     from rich.console import Console
 
     from gaterm.datasets import data_dir_from
-    from gaterm.session import make_engine, open_dataset, open_plugins
+    from gaterm.session import make_engine, open_dataset, open_plugins, warn_to
 
     err = Console(stderr=True)
     if args.quiet and cfg.ga.selection == "test":
@@ -138,13 +142,17 @@ def _run_headless(args: argparse.Namespace, cfg: RunConfig, out: Path, state: En
         "[yellow]stopping after this epoch (Ctrl-C or SIGTERM again to abort at once)...[/]"
     )) as stop:
         from gaterm.headless import HeadlessView, make_console
+        from gaterm.listeners import RunContext, open_listeners
         from gaterm.rundir.writer import RunWriter
         from gaterm.states import StopReason
 
         view = HeadlessView(make_console(quiet=args.quiet), run_dir=str(out))
         writer = RunWriter(out, extra={"data_dir": str(data_dir) if data_dir else None},
                            resume=args.resume is not None)
-        engine = make_engine(cfg, dataset, strategy, [writer, view], should_stop=stop.is_set,
+        context = RunContext(out, cfg, resumed=args.resume is not None, front_end="headless", data_dir=data_dir,
+                             workers=args.workers, scheduler=args.scheduler, warn=warn_to(err))
+        plugged = open_listeners(ps, context)  # after the writer: they see its files
+        engine = make_engine(cfg, dataset, strategy, [writer, *plugged, view], should_stop=stop.is_set,
                              workers=args.workers, scheduler=args.scheduler, data_dir=data_dir, resume=state)
         with view:
             result = engine.run()

@@ -74,8 +74,12 @@ def run_comparison(
     workers: int = 1,
     scheduler: str | None = None,
     should_stop: Any | None = None,
+    warn: Any | None = None,
 ) -> Comparison:
-    """Run every (data set, seed, arm) in turn, basic first then each strategy, writing run directories."""
+    """Run every (data set, seed, arm) in turn, basic first then each strategy, writing run directories.
+
+    Plugin listeners are attached to every arm; `warn(message)` shows their warnings (dropped when None)."""
+    from gaterm.listeners import RunContext, open_listeners
     from gaterm.rundir.lock import claim_new_run_dir
     from gaterm.rundir.writer import RunWriter
     from gaterm.session import make_engine, open_dataset, open_plugins
@@ -103,10 +107,12 @@ def run_comparison(
                                                    "workers": 1 if scheduler is not None else workers})
                 if stop():
                     break
+                context = RunContext(run_dir, cfg, front_end="compare", arm=arm_name(strategy), data_dir=data_dir,
+                                     workers=workers, scheduler=scheduler, warn=warn or (lambda message: None))
                 with claim_new_run_dir(run_dir):  # each arm holds its directory while it runs
                     result: RunFinished = make_engine(
-                        cfg, dataset, merges.get(strategy or ""), [writer], workers=workers, scheduler=scheduler,
-                        data_dir=data_dir, should_stop=stop,
+                        cfg, dataset, merges.get(strategy or ""), [writer, *open_listeners(ps, context)],
+                        workers=workers, scheduler=scheduler, data_dir=data_dir, should_stop=stop,
                     ).run()
                 if result.stop_reason is StopReason.CANCELLED:
                     if console is not None:

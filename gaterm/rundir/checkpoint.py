@@ -40,9 +40,12 @@ def _pairs(flat: list) -> list:
 
 
 def config_fingerprint(config: Any) -> str:
+    """A hash of what determines the run's results ([tracking] left out: where it is logged changes nothing)."""
     import hashlib
 
-    return hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+    d = config.to_dict()
+    d.pop("tracking", None)
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def save_checkpoint(path: Path, state: Any, config: Any) -> None:

@@ -414,6 +414,7 @@ class GatermApp(App[int]):
         self, run_id: int, cfg: RunConfig, out: Path, resume_state: EngineState | None = None, resuming: bool = False
     ) -> RunFinished:
         """The engine, in a thread: it only posts messages (thread-safe) and never touches a widget."""
+        from gaterm.listeners import RunContext, open_listeners
         from gaterm.rundir.writer import RunWriter
         from gaterm.session import make_engine, open_dataset
 
@@ -442,7 +443,13 @@ class GatermApp(App[int]):
                 return
             writer(event)
 
-        engine = make_engine(cfg, dataset, strategy, [write, forward], should_stop=should_stop,
+        def warn(message: str) -> None:  # notify is thread-safe
+            self.notify(message, title="warning", severity="warning", timeout=10, markup=False)
+
+        context = RunContext(out, cfg, resumed=resuming, front_end="tui", data_dir=self.data_dir,
+                             workers=self.eval_workers, scheduler=self.scheduler, warn=warn)
+        plugged = open_listeners(self.plugins, context)  # after the writer: they see its files
+        engine = make_engine(cfg, dataset, strategy, [write, *plugged, forward], should_stop=should_stop,
                              workers=self.eval_workers, scheduler=self.scheduler, data_dir=self.data_dir,
                              resume=resume_state)
         return engine.run()

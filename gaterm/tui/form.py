@@ -19,7 +19,7 @@ from gaterm.errors import ConfigError
 class FieldSpec:
     key: str  # dotted config key, as ConfigError messages name it: "ga.population", "genes.neurons"
     label: str
-    kind: str  # "int", "float", "list", "strlist"
+    kind: str  # "int", "float", "str", "list", "strlist"
     optional: bool = False  # blank means None (or, for genes.loss, "the task's default")
     hint: str = ""
 
@@ -33,6 +33,7 @@ PARAM_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("training.max_epochs", "max epochs", "int"),
     FieldSpec("training.patience", "patience", "int", hint="epochs without improvement"),
     FieldSpec("seed", "seed", "int"),
+    FieldSpec("tracking.mlflow_uri", "MLflow", "str", optional=True, hint="blank: off"),
 )
 
 GENE_FIELDS: tuple[FieldSpec, ...] = (
@@ -115,6 +116,8 @@ def config_from_texts(
             if not f.optional:
                 raise ConfigError(f"{f.key}: enter a value")
             value = None
+        elif f.kind == "str":
+            value = text
         else:
             value = parse_token(text)
         if value is None:

@@ -1,1 +1,2 @@
-"""gaterm's built-in plugins: data sets and the study's `mean` merge, written exactly as a third party would."""
+"""gaterm's built-in plugins: data sets, merge strategies and the MLflow listener, written exactly as a third party
+would."""
