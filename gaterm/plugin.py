@@ -25,9 +25,31 @@ from gaterm.merge import (
 )
 from gaterm.plugins import DatasetRegistry, MergeRegistry
 from gaterm.states import Direction
+from gaterm.tables import (
+    CATEGORY,
+    NUMBER,
+    TableColumn,
+    TableLayout,
+    as_text,
+    column_named,
+    is_numeric,
+    missing_error,
+    read_table,
+)
+from gaterm.tables import encode as encode_table
 
 __all__ = [
     "ACTIVATIONS",
+    "CATEGORY",
+    "NUMBER",
+    "TableColumn",
+    "TableLayout",
+    "as_text",
+    "column_named",
+    "encode_table",
+    "is_numeric",
+    "missing_error",
+    "read_table",
     "PROBE_ROWS",
     "VAL_PROBE_ROWS",
     "Chromosome",

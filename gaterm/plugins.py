@@ -16,8 +16,9 @@ from gaterm.errors import PluginError
 from gaterm.merge import MergeStrategy
 
 ENTRY_POINT_GROUP = "gaterm"
-BUILTIN_MODULES = ("gaterm_builtin.datasets", "gaterm_builtin.merges", "gaterm_builtin.merges_extra")
-TASKS = ("classification", "regression")
+BUILTIN_MODULES = ("gaterm_builtin.datasets", "gaterm_builtin.tables", "gaterm_builtin.merges",
+                   "gaterm_builtin.merges_extra")
+TASKS = ("classification", "regression", "auto")  # auto: the loader decides from the data (RawData.task)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from gaterm.cli.options import (
     EXIT_INTERRUPTED,
     Parser,
+    add_data_options,
     add_ga_options,
     for_flag,
     graceful_sigint,
@@ -20,7 +21,8 @@ from gaterm.events import EngineState
 # flags a resumed run cannot take: it continues with its own config.toml
 _RESUME_CONFLICTS = ("config", "dataset", "out", "population", "survivors", "generations", "mutation_prob", "target",
                      "time_budget", "merge", "merge_strategy", "seed", "paired_control", "max_epochs", "patience",
-                     "min_delta", "device", "threads", "prune", "prune_warmup", "select_on")
+                     "min_delta", "device", "threads", "prune", "prune_warmup", "select_on", "data", "label", "task",
+                     "impute", "init_from")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR", help="run directory to create (default: runs/DATASET-TIME)")
     p.add_argument("--resume", type=Path, metavar="RUN_DIR",
                    help="continue an interrupted run from its last generation checkpoint")
+    p.add_argument("--init-from", metavar="RUN_DIR",
+                   help="warm start: generation 0 starts from this run's best individuals (same data set and task)")
+    add_data_options(p)
     add_ga_options(p)
     return p
 
@@ -94,6 +99,9 @@ def run_headless(args: argparse.Namespace) -> int:
     strategy = ps.merge_strategy(cfg.ga.merge_strategy) if cfg.ga.merge else None
     data_dir = data_dir_from(args.data_dir)
     dataset = open_dataset(ps, spec, cfg, data_dir)
+    if not args.quiet:
+        for note in dataset.notes:
+            err.print(f"note: {note}", highlight=False, markup=False)
 
     with graceful_sigint(lambda: err.print(
         "[yellow]stopping after this epoch (Ctrl-C again to abort at once)...[/]"

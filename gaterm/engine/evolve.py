@@ -134,7 +134,17 @@ class Engine:
             records=tuple(self._records),
             best=self._best_record,
             best_layers=self._best_layers,
+            survivor_layers=self._top_layers(),
         )
+
+    def _top_layers(self) -> dict[int, list[LayerWeights]]:
+        """The trained layers of the best `ga.survivors` individuals whose weights the engine still holds (the
+        final population's), by the selection metric."""
+        by_id = {r.id: r for r in self._records}
+        held = [by_id[i] for i in self._weights if i in by_id and by_id[i].status.trained]
+        held.sort(key=lambda r: r.id)
+        keep = select([(r.id, r.metric) for r in held], self.config.ga.survivors, self.direction) if held else []
+        return {i: self._weights[i] for i in sorted(keep)}
 
     def _loop(self) -> StopReason:
         cfg, ga = self.config, self.config.ga
@@ -148,7 +158,7 @@ class Engine:
             cfg, self.dataset.task, self.dataset.metric_name, self.direction.higher_is_better,
             self.dataset.sizes(), ga.planned_evaluations,
             resumed_from=self._resume.next_generation if self._resume else None,
-            duplicate_rows=self.dataset.duplicate_rows,
+            duplicate_rows=self.dataset.duplicate_rows, preprocessing=self.dataset.describe(),
         ))
         if self._resume is not None:
             population, next_id, start_gen = self._restore(self._resume, rng)

@@ -32,7 +32,9 @@ from gaterm.rundir.files import (
     EVALUATIONS,
     GEN_COLUMNS,
     GENERATIONS,
+    PREPROCESSING,
     SUMMARY,
+    SURVIVORS,
     EvaluationRow,
     GenerationRow,
     row_cells,
@@ -77,6 +79,10 @@ class RunWriter:
             tmp = self.path / (CONFIG + ".tmp")
             ev.config.save(tmp)
             os.replace(tmp, self.path / CONFIG)
+        if ev.preprocessing is not None:
+            tmp = self.path / (PREPROCESSING + ".tmp")
+            tmp.write_text(json.dumps(ev.preprocessing, indent=1) + "\n", encoding="utf-8")
+            os.replace(tmp, self.path / PREPROCESSING)
         self._evals = self._open(EVALUATIONS, EVAL_COLUMNS)
         self._gens = self._open(GENERATIONS, GEN_COLUMNS)
 
@@ -131,6 +137,7 @@ class RunWriter:
             "control_time_total_s": float(sum(r.control_time or 0.0 for r in ev.records)),
             "split_sizes": st.split_sizes,
             "duplicate_rows": st.duplicate_rows,
+            "data_notes": list((st.preprocessing or {}).get("notes", [])),
             "best": _best_json(ev.best),
             "started_at": self._start_time.isoformat(timespec="seconds"),
             "environment": {
@@ -152,8 +159,25 @@ class RunWriter:
             for i, (w, b) in enumerate(ev.best_layers):
                 state[f"{2 * i}.weight"], state[f"{2 * i}.bias"] = w, b
             torch.save(state, self.path / BEST_MODEL)
+        if ev.survivor_layers:
+            import torch
+
+            torch.save(layers_state(ev.survivor_layers), self.path / SURVIVORS)
         if ev.stop_reason.completed:  # a completed run cannot be resumed: its checkpoint is dead weight
             (self.path / CHECKPOINT).unlink(missing_ok=True)
+
+
+def layers_state(by_id: dict[int, list]) -> dict[str, Any]:
+    """Several networks' layers as one flat state dict of tensors (`"ID/0.weight"`, `"ID/0.bias"`, `"ID/2.weight"`,
+    ...: each network's keys are `build_model`'s), loadable with `torch.load(weights_only=True)`."""
+    import torch
+
+    out: dict[str, Any] = {}
+    for ind_id, layers in by_id.items():
+        for i, (w, b) in enumerate(layers):
+            out[f"{ind_id}/{2 * i}.weight"] = torch.as_tensor(w)
+            out[f"{ind_id}/{2 * i}.bias"] = torch.as_tensor(b)
+    return out
 
 
 def _best_json(rec: EvaluationRecord | None) -> dict[str, Any] | None:
