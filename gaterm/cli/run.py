@@ -84,7 +84,7 @@ def run_headless(args: argparse.Namespace) -> int:
 
     from gaterm.datasets import data_dir_from
     from gaterm.rundir.files import default_run_dir
-    from gaterm.session import make_engine, open_dataset, open_plugins
+    from gaterm.session import make_engine, open_dataset, open_plugins, warm_start
 
     cfg, out, state = resolve(args)
     if out is None:
@@ -99,8 +99,14 @@ def run_headless(args: argparse.Namespace) -> int:
     strategy = ps.merge_strategy(cfg.ga.merge_strategy) if cfg.ga.merge else None
     data_dir = data_dir_from(args.data_dir)
     dataset = open_dataset(ps, spec, cfg, data_dir)
+    notes = list(dataset.notes)
+    seeds = None
+    if cfg.ga.init_from and state is None:
+        warm = warm_start(cfg, dataset)
+        seeds = warm.seeds
+        notes.append(warm.note)
     if not args.quiet:
-        for note in dataset.notes:
+        for note in notes:
             err.print(f"note: {note}", highlight=False, markup=False)
 
     with graceful_sigint(lambda: err.print(
@@ -115,7 +121,8 @@ def run_headless(args: argparse.Namespace) -> int:
         writer = RunWriter(out, extra={"data_dir": str(data_dir) if data_dir else None},
                            resume=args.resume is not None)
         engine = make_engine(cfg, dataset, strategy, [writer, view], should_stop=stop.is_set,
-                             workers=args.workers, scheduler=args.scheduler, data_dir=data_dir, resume=state)
+                             workers=args.workers, scheduler=args.scheduler, data_dir=data_dir, resume=state,
+                             seed_population=seeds)
         with view:
             result = engine.run()
     if args.quiet and result.best is not None:
