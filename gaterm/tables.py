@@ -84,7 +84,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             raise DataError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
     else:
         try:
-            frame = pd.read_csv(path, sep=None, engine="python", skipinitialspace=True)
+            frame = pd.read_csv(path, sep=_separator(path), skipinitialspace=True)
         except UnicodeDecodeError:
             raise DataError(f"{path}: not a text table (CSV) file: it is not UTF-8 text") from None
         except pd.errors.EmptyDataError:
@@ -98,6 +98,18 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"{path}: the table has a header but no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+SEPARATORS = (",", ";", "\t", "|")
+
+
+def _separator(path: Path) -> str:
+    """The separator of a CSV file: whichever of , ; tab | its header line holds most (a comma if none)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        header = f.readline()
+    counts = {s: header.count(s) for s in SEPARATORS}
+    best = max(SEPARATORS, key=lambda s: counts[s])
+    return best if counts[best] else ","
 
 
 def _first_line(exc: BaseException) -> str:
