@@ -34,7 +34,7 @@ class ScaledModel(nn.Module):
 
     def __init__(self, net: nn.Sequential, prep: Preprocessing) -> None:
         super().__init__()
-        self.net = net
+        self.net = net.requires_grad_(False)  # inference only: outputs need no autograd graph
         self.register_buffer("shift", torch.as_tensor(prep.x_shift, dtype=torch.float64))
         self.register_buffer("scale", torch.as_tensor(prep.x_scale, dtype=torch.float64))
         self.classification = prep.task == "classification"
@@ -104,9 +104,9 @@ class TrainedModel:
             notes.append(f"ignored {len(extra)} column(s) the model does not use: "
                          + ", ".join(repr(e) for e in extra[:8]) + (", ..." if len(extra) > 8 else ""))
         if not layout.impute:
-            err = missing_error(frame, names, where)
+            err = missing_error(frame, names, where, "drop or fill them (the run did not impute)")
             if err is not None:
-                raise DataError(str(err).replace(", or pass --impute median", " (the run did not impute)"))
+                raise err
         x, enc_notes = encode(frame, layout, where)
         notes += enc_notes
         if layout.impute and self.prep.impute_values is not None:

@@ -145,7 +145,8 @@ def _missing(v: Any) -> bool:
         return False
 
 
-def missing_error(frame: pd.DataFrame, columns: list[str], where: str) -> DataError | None:
+def missing_error(frame: pd.DataFrame, columns: list[str], where: str,
+                  hint: str = "drop or fill them, or pass --impute median") -> DataError | None:
     """A one-line error naming the columns with missing cells and how many rows have one; None if none."""
     sub = frame[columns].isna()
     bad = [c for c in columns if sub[c].any()]
@@ -153,8 +154,7 @@ def missing_error(frame: pd.DataFrame, columns: list[str], where: str) -> DataEr
         return None
     rows = int(sub.any(axis=1).sum())
     named = ", ".join(f"{c!r} ({int(sub[c].sum())})" for c in bad[:8]) + (", ..." if len(bad) > 8 else "")
-    return DataError(f"{where}: {rows} row(s) have missing values, in columns {named}; drop or fill them, or "
-                     f"pass --impute median")
+    return DataError(f"{where}: {rows} row(s) have missing values, in columns {named}; {hint}")
 
 
 def encode(frame: pd.DataFrame, layout: TableLayout, where: str) -> tuple[np.ndarray, list[str]]:
