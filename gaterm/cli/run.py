@@ -107,7 +107,7 @@ def run_headless(args: argparse.Namespace) -> int:
         notes.append(warm.note)
     if not args.quiet:
         for note in notes:
-            err.print(f"note: {note}", highlight=False, markup=False)
+            err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
 
     with graceful_sigint(lambda: err.print(
         "[yellow]stopping after this epoch (Ctrl-C again to abort at once)...[/]"
