@@ -301,3 +301,20 @@ def test_builtin_data_sets_store_their_preprocessing_too(tmp_path, capsys):
     assert prep["features"][:2] == ["x0", "x1"] and len(prep["features"]) == 64
     assert prep["classes"] == list(range(10)) and prep["table"] is None
     assert prep["x_shift"] == [0.0] * 64 and prep["x_scale"] == [16.0] * 64  # digits: pixels / 16
+
+
+def test_the_ui_gets_the_table_from_the_command_line(tmp_path, monkeypatch):
+    import gaterm.tui
+    from gaterm.tui.app import GatermApp
+
+    built = []
+
+    def fake_run_tui(config, **options):
+        built.append(GatermApp(config, **options))
+        return 0
+
+    monkeypatch.setattr(gaterm.tui, "run_tui", fake_run_tui)
+    animals().to_csv(tmp_path / "a.csv", index=False)
+    assert main(["--data", str(tmp_path / "a.csv"), "--label", "kind", "--impute", "median"]) == 0
+    cfg = built[0].initial_config
+    assert cfg.dataset == "table" and cfg.data.file == str(tmp_path / "a.csv") and cfg.data.impute == "median"
