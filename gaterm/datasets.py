@@ -372,7 +372,7 @@ def fingerprint(x: np.ndarray, y: np.ndarray, x_test: Any, y_test: Any, seed: in
             h.update(b"none")
             continue
         a = np.asarray(a)
-        a = a.astype(np.float64) if a.dtype.kind in "biuf" else a.astype(str)
+        a = a.astype(np.float64, copy=False) if a.dtype.kind in "biuf" else a.astype(str)
         h.update(str(a.shape).encode())
         h.update(np.ascontiguousarray(a).tobytes())
     h.update(repr((int(seed), float(val_fraction), float(test_fraction))).encode())

@@ -267,6 +267,9 @@ def test_predict_bad_input_is_one_line_and_exit_2(tmp_path, genes, capsys):
     capsys.readouterr()
     assert main(["predict", str(tmp_path), str(tmp_path / "animals.csv")]) == 2
     assert "has no preprocessing.json" in capsys.readouterr().err
+    (out / "summary.json").unlink()  # as for a run still going, or killed
+    assert main(["export", str(out)]) == 2
+    assert "has no summary.json: the run has not finished" in capsys.readouterr().err
 
 
 def test_predict_notes_extra_columns_and_unseen_categories(tmp_path, genes, capsys):

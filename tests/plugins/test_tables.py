@@ -121,3 +121,20 @@ def test_bad_tables_give_one_line(tmp_path):
         load(write(tmp_path, f), task="regression")
     with pytest.raises(DataError, match="no usable feature columns"):
         load(write(tmp_path, f[["animal_id", "farm", "kind"]]))
+
+
+def test_unreadable_parquet_and_missing_pyarrow_are_one_line(tmp_path, monkeypatch):
+    bad = tmp_path / "t.parquet"
+    bad.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(DataError, match="not a readable Parquet file"):
+        load(bad)
+    monkeypatch.setitem(__import__("sys").modules, "pyarrow", None)  # as if it were not installed
+    with pytest.raises(DataError, match=r"reading Parquet needs pyarrow: pip install 'gaterm\[parquet\]'"):
+        load(bad)
+
+
+def test_a_constant_regression_label_is_an_error(tmp_path):
+    f = animals()
+    f["kind"] = 2.5
+    with pytest.raises(DataError, match="holds one value only; nothing to learn"):
+        load(write(tmp_path, f), task="regression")
