@@ -112,6 +112,25 @@ def _separator(path: Path) -> str:
     return best if counts[best] else ","
 
 
+def table_columns(path: str | Path) -> list[str]:
+    """The column names of a CSV or Parquet file, reading only its header (for the setup form's label list)."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        if path.suffix.lower() in PARQUET_SUFFIXES:
+            import pyarrow.parquet as pq
+
+            return [str(c).strip() for c in pq.read_schema(path).names]
+        return [str(c).strip() for c in pd.read_csv(path, sep=_separator(path), nrows=0).columns]
+    except ImportError:
+        raise DataError(f"{path}: reading Parquet needs pyarrow: pip install 'gaterm[parquet]'") from None
+    except Exception as exc:  # noqa: BLE001 - any unreadable file
+        raise DataError(f"{path}: not a readable table ({_first_line(exc)})") from None
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
