@@ -158,9 +158,11 @@ def as_text(series: pd.Series) -> pd.Series:
 
 
 def _missing(v: Any) -> bool:
+    import pandas as pd
+
     try:
-        return bool(v is None or v != v)
-    except (TypeError, ValueError):
+        return bool(pd.isna(v))  # None, NaN, NaT and pd.NA
+    except (TypeError, ValueError):  # not a scalar
         return False
 
 

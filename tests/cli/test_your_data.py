@@ -204,7 +204,7 @@ def test_warm_start_keeps_trained_weights_exactly_when_training_cannot_improve(t
     assert main(["--no-ui", "--quiet", "--config", str(genes), "--data", str(tmp_path / "animals.csv"),
                  "--label", "kind", "--out", str(second), "--init-from", str(first), "--generations", "1",
                  "--min-delta", "100"]) == 0
-    seeded = [r for r in rows(second / "evaluations.csv") if r["genes"] == best["genes"]][0]
+    seeded = next(r for r in rows(second / "evaluations.csv") if r["genes"] == best["genes"])
     assert float(seeded["val_metric"]) == pytest.approx(best["val_metric"])
     assert seeded["best_epoch"] == "0"
 
