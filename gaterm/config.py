@@ -213,8 +213,9 @@ class RunConfig:
             _check(bool(d.file), "data.file", "the 'table' data set needs a file (--data FILE)")
             _check(bool(d.label), "data.label", "the 'table' data set needs the column to predict (--label COLUMN)")
         else:
-            _check(not d.file, "data.file",
-                   f"only the '{TABLE_DATASET}' data set reads a file, but dataset is {self.dataset!r}")
+            for name in ("file", "label", "task", "impute"):  # a [data] key another data set would ignore
+                _check(getattr(d, name) == getattr(DataConfig(), name), f"data.{name}",
+                       f"only the '{TABLE_DATASET}' data set reads a file (--data), but dataset is {self.dataset!r}")
         _check(ga.init_from is None or bool(ga.init_from), "ga.init_from", "must not be empty")
         for name in ("optimizer", "learning_rate", "batch_size", "layers", "neurons", "activation"):
             values = getattr(g, name)

@@ -38,8 +38,9 @@ def test_relative_paths_are_taken_from_the_config_files_folder(tmp_path):
     ({"data": {"file": "/t.csv"}}, "data.label: the 'table' data set needs the column to predict"),
     ({"dataset": "table"}, "data.file: the 'table' data set needs a file (--data FILE)"),
     ({"dataset": "digits", "data": {"file": "/t.csv", "label": "y"}},
-     "data.file: only the 'table' data set reads a file, but dataset is 'digits'"),
+     "data.file: only the 'table' data set reads a file (--data), but dataset is 'digits'"),
     ({"data": {"file": 3}}, "data.file: expected a string, got 3"),
+    ({"data": {"label": "y"}}, "data.label: only the 'table' data set reads a file (--data), but dataset is 'digits'"),
 ])
 def test_bad_data_sections_name_the_field(data, message):
     with pytest.raises(ConfigError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -9,7 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
-from gaterm.config import TABLE_DATASET, RunConfig
+from gaterm.config import TABLE_DATASET, DataConfig, RunConfig
 from gaterm.errors import GatermError
 from gaterm.plugins import PluginSet
 from gaterm.tui.form import (
@@ -121,7 +122,7 @@ class SetupPane(Vertical):
     def _table_extra(self) -> dict[str, str]:
         """The [data] keys the form sets: the file and label for `table`, none for any other data set."""
         if self.dataset != TABLE_DATASET:
-            return {"data.file": "", "data.label": ""}
+            return {f"data.{k}": v for k, v in dataclasses.asdict(DataConfig()).items()}
         label = self.query_one("#data-label", Select).value
         file = self.query_one("#data-file", Input).value.strip()
         return {"data.file": str(Path(file).expanduser().resolve()) if file else "",
