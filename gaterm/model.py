@@ -157,7 +157,11 @@ class TrainedModel:
     def export(self, fmt: str, out: Path) -> Path:
         """Write the model as a self-contained file (and `OUT.json`, the input layout); returns the sidecar."""
         if fmt == "torchscript":
-            scripted = torch.jit.script(self.module)
+            import warnings
+
+            with warnings.catch_warnings():  # torch 2.10+ marks TorchScript deprecated; it still loads everywhere
+                warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*torch.jit.script.*")
+                scripted = torch.jit.script(self.module)
             scripted.save(str(out))
         elif fmt == "onnx":
             try:
