@@ -4,6 +4,8 @@ stored preprocessing), applied to new table rows (`gaterm predict`) and exported
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 from dataclasses import dataclass
@@ -159,7 +161,7 @@ class TrainedModel:
         if fmt == "torchscript":
             import warnings
 
-            with warnings.catch_warnings():  # torch 2.10+ marks TorchScript deprecated; it still loads everywhere
+            with warnings.catch_warnings():  # recent torch marks TorchScript deprecated; it still loads
                 warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*torch.jit.script.*")
                 scripted = torch.jit.script(self.module)
             scripted.save(str(out))
@@ -169,10 +171,11 @@ class TrainedModel:
             except ImportError:
                 raise GatermError("--format onnx needs the onnx package: pip install 'gaterm[onnx]', or use "
                                   "--format torchscript") from None
-            example = torch.zeros(1, len(self.prep.features), dtype=torch.float64)
+            example = torch.zeros(2, len(self.prep.features), dtype=torch.float64)  # 2: 1 would fix the size
             try:
-                torch.onnx.export(self.module, (example,), str(out), input_names=["x"], output_names=["y"],
-                                  dynamic_axes={"x": {0: "rows"}, "y": {0: "rows"}})
+                with contextlib.redirect_stdout(io.StringIO()):  # the exporter prints its progress
+                    torch.onnx.export(self.module, (example,), str(out), input_names=["x"], output_names=["y"],
+                                      dynamic_shapes=({0: torch.export.Dim("rows")},), dynamo=True)
             except Exception as exc:  # noqa: BLE001
                 raise GatermError(f"ONNX export failed: {type(exc).__name__}: {exc}".splitlines()[0]) from None
         else:

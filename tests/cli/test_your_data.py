@@ -160,17 +160,25 @@ def test_exported_model_gives_predicts_outputs_without_gaterm(tmp_path, genes, c
     assert np.allclose(exported.sum(axis=1), 1, atol=1e-5)
 
 
-def test_onnx_without_the_package_is_one_line(tmp_path, genes, capsys):
-    pytest.importorskip("torch")
-    try:
-        import onnx  # noqa: F401
-        pytest.skip("onnx is installed")
-    except ImportError:
-        pass
+def test_onnx_without_the_package_is_one_line(tmp_path, genes, capsys, monkeypatch):
     out = run(tmp_path, genes, animals(), "kind", "animals")
     capsys.readouterr()
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if it were not installed
     assert main(["export", str(out), "--format", "onnx"]) == 2
     assert "--format onnx needs the onnx package" in capsys.readouterr().err
+
+
+def test_onnx_export_gives_predicts_outputs(tmp_path, genes, capsys):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    ort = pytest.importorskip("onnxruntime")
+    frame = houses()
+    out = run(tmp_path, genes, frame, "price", "houses")
+    assert main(["export", str(out), "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 0
+    model = TrainedModel.load(out)
+    x, _ = model.encode(frame, "houses.csv")
+    y = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"x": x})[0]
+    np.testing.assert_allclose(y[:, 0], model.outputs(x), rtol=1e-6)  # float rounding only
 
 
 def test_warm_start_continues_a_run(tmp_path, genes, capsys):
