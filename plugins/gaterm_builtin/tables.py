@@ -75,7 +75,7 @@ def infer_layout(frame: Any, label: str, impute: bool, classes: tuple[Any, ...] 
         else:
             text = as_text(s)
             cats = tuple(sorted(set(text.dropna().tolist())))
-            fill = str(text.mode(dropna=True).iloc[0]) if impute and text.isna().any() else None
+            fill = str(text.mode(dropna=True).iloc[0]) if impute else None  # also for new rows in predict
             columns.append(TableColumn(name, CATEGORY, cats, fill))
             notes.append(f"column {name!r}: one-hot encoded, {len(cats)} categories (learned from the whole file: "
                          f"feature values only, never the label)")
