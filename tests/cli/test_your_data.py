@@ -329,3 +329,18 @@ def test_the_ui_gets_the_table_from_the_command_line(tmp_path, monkeypatch):
     assert main(["--data", str(tmp_path / "a.csv"), "--label", "kind", "--impute", "median"]) == 0
     cfg = built[0].initial_config
     assert cfg.dataset == "table" and cfg.data.file == str(tmp_path / "a.csv") and cfg.data.impute == "median"
+
+
+def test_imputing_runs_fill_new_gaps_the_same_way(tmp_path, genes, capsys):
+    frame = animals()
+    frame.loc[::9, "size"] = np.nan
+    frame.loc[::13, "color"] = np.nan
+    out = run(tmp_path, genes, frame, "kind", "gappy", "--impute", "median")
+    prep = json.loads((out / "preprocessing.json").read_text())
+    train = split_frame(out, frame, "train")
+    assert prep["impute_values"][0] == pytest.approx(train["size"].median())  # the training rows' median
+    assert prep["table"]["columns"][2]["fill"] == frame["color"].mode()[0]
+    capsys.readouterr()
+    assert main(["predict", str(out), str(tmp_path / "gappy.csv"), "--out", str(tmp_path / "p.csv")]) == 0
+    assert "accuracy" in capsys.readouterr().err
+    assert len(rows(tmp_path / "p.csv")) == len(frame)
