@@ -344,3 +344,32 @@ def test_imputing_runs_fill_new_gaps_the_same_way(tmp_path, genes, capsys):
     assert main(["predict", str(out), str(tmp_path / "gappy.csv"), "--out", str(tmp_path / "p.csv")]) == 0
     assert "accuracy" in capsys.readouterr().err
     assert len(rows(tmp_path / "p.csv")) == len(frame)
+
+
+def test_warm_start_with_worker_processes_gives_the_serial_result(tmp_path, genes, capsys):
+    first = run(tmp_path, genes, animals(), "kind", "animals")
+    results = []
+    for name, extra in (("serial", []), ("parallel", ["--workers", "2"])):
+        assert main(["--no-ui", "--quiet", "--config", str(genes), "--data", str(tmp_path / "animals.csv"),
+                     "--label", "kind", "--out", str(tmp_path / name), "--init-from", str(first), *extra]) == 0
+        results.append([(r["genes"], r["val_metric"], r["best_epoch"]) for r in rows(tmp_path / name / "evaluations.csv")])
+    assert results[0] == results[1]
+
+
+def test_a_dask_cluster_loads_the_table_itself(tmp_path, genes):
+    distributed = pytest.importorskip("distributed")
+    from gaterm.engine.backends import DaskBackend
+    from gaterm.engine.evolve import Engine
+    from gaterm.session import make_engine
+
+    houses().to_csv(tmp_path / "h.csv", index=False)
+    cfg = load_config(genes)
+    cfg.dataset, cfg.data.file, cfg.data.label = "table", str(tmp_path / "h.csv"), "price"
+    cfg.ga.merge = False
+    ps = load_plugins()
+    ds = open_dataset(ps, ps.dataset("table"), cfg, None)
+    serial = make_engine(cfg, ds, None, []).run()
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  host="127.0.0.1") as cluster, distributed.Client(cluster) as client:
+        remote = Engine(cfg, ds, None, backend=DaskBackend(client, None)).run()
+    assert [(r.genes, r.val_metric) for r in remote.records] == [(r.genes, r.val_metric) for r in serial.records]
