@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="gaterm",
         description="Genetic-algorithm hyper-parameter search for PyTorch networks, with parent weight merging. "
-        "`gaterm plugins` lists data sets and merge strategies; `gaterm compare --help` the merge experiment.",
+        "`gaterm plugins` lists data sets and merge strategies; `gaterm compare --help` the merge experiment; "
+        "`gaterm predict --help` and `gaterm export --help` use a finished run's best model.",
     )
     p.add_argument("--no-ui", action="store_true", help="run headless in this terminal (no Textual UI)")
     p.add_argument("--config", type=Path, metavar="FILE.toml", help="configuration file; flags override it")
