@@ -373,3 +373,28 @@ def test_a_dask_cluster_loads_the_table_itself(tmp_path, genes):
                                   host="127.0.0.1") as cluster, distributed.Client(cluster) as client:
         remote = Engine(cfg, ds, None, backend=DaskBackend(client, None)).run()
     assert [(r.genes, r.val_metric) for r in remote.records] == [(r.genes, r.val_metric) for r in serial.records]
+
+
+def test_a_killed_table_run_resumes_to_the_uninterrupted_result(tmp_path, genes):
+    import os
+    import signal
+    import time
+
+    frame = animals()
+    reference = run(tmp_path, genes, frame, "kind", "animals", "--generations", "4")
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "gaterm", "--no-ui", "--quiet", "--config", str(genes), "--data",
+                             str(tmp_path / "animals.csv"), "--label", "kind", "--generations", "4", "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.pt").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    if not (out / "checkpoint.pt").exists():
+        pytest.skip("the run finished before it could be killed")
+    assert main(["--no-ui", "--quiet", "--resume", str(out)]) == 0
+    key = ("generation", "id", "genes", "val_metric", "test_metric")
+    assert [tuple(r[k] for k in key) for r in rows(out / "evaluations.csv")] == \
+        [tuple(r[k] for k in key) for r in rows(reference / "evaluations.csv")]
+    assert (out / "preprocessing.json").read_text() == (reference / "preprocessing.json").read_text()
