@@ -18,6 +18,9 @@ LOSSES = {"classification": ("cross_entropy",), "regression": ("mae", "mse", "hu
 MAX_THREADS = 1024  # torch refuses absurd thread counts mid-run; refuse them up front
 DEFAULT_LOSSES = {"classification": ["cross_entropy"], "regression": ["mae", "mse"]}
 SELECTIONS = ("validation", "test")
+TABLE_TASKS = ("auto", "classification", "regression")
+IMPUTE_RULES = ("none", "median")
+TABLE_DATASET = "table"  # the built-in data set that reads [data] file
 
 
 @dataclass
@@ -55,7 +58,10 @@ class GeneStore:
         return min(sorted(rates), key=lambda r: abs(math.log(r) - math.log(rate)))
 
     def resolve_for_task(self, task: str) -> GeneStore:
-        """Return a copy whose loss list is explicit, checking every loss suits `task`."""
+        """Return a copy whose loss list is explicit, checking every loss suits `task` ("auto": the task is not
+        known until the data is read; unchecked here, checked when the engine starts)."""
+        if task not in LOSSES:
+            return dataclasses.replace(self)
         losses = list(self.loss) or list(DEFAULT_LOSSES[task])
         bad = [x for x in losses if x not in LOSSES[task]]
         if bad:
@@ -84,6 +90,9 @@ class GAConfig:
     # "validation" (the validation metric; the test split decides nothing) or "test" (the study's protocol:
     # selection on the test metric, whose reported result is then optimistically biased).
     selection: str = "validation"
+    # Warm start: a previous run directory whose best individuals (distinct genes, by its selection metric) seed
+    # generation 0; with the very same splits they start from their trained weights (see docs/your-data.md).
+    init_from: str | None = None
 
     @property
     def planned_evaluations(self) -> int:
@@ -122,6 +131,20 @@ class TrackingConfig:
 
 
 @dataclass
+class DataConfig:
+    """Your own table, read by the `table` data set: a CSV or Parquet file and the column to predict."""
+
+    file: str = ""  # an absolute path once loaded (a relative one is taken from the config file's folder)
+    label: str = ""
+    task: str = "auto"  # "auto": a non-numeric label or <= 20 distinct integers is classification
+    impute: str = "none"  # "none": missing values are an error; "median": numbers median, categories most frequent
+
+    @property
+    def is_set(self) -> bool:
+        return self != DataConfig()
+
+
+@dataclass
 class RunConfig:
     """Everything that determines a run; `config.toml` in a run directory is this, written out."""
 
@@ -131,6 +154,7 @@ class RunConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     genes: GeneStore = field(default_factory=GeneStore)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    data: DataConfig = field(default_factory=DataConfig)
 
     # ----- TOML -----
     def to_dict(self) -> dict[str, Any]:
@@ -145,6 +169,8 @@ class RunConfig:
             del genes["loss"]
         out["genes"] = genes
         out["tracking"] = clean(self.tracking)
+        if self.data.is_set:
+            out["data"] = dataclasses.asdict(self.data)
         return out
 
     def to_toml(self) -> str:
@@ -191,6 +217,19 @@ class RunConfig:
         _check(tr.threads >= 0, "training.threads", "must be >= 0 (0 lets gaterm choose)")
         _check(tr.threads <= MAX_THREADS, "training.threads", f"must be at most {MAX_THREADS}")
         _check(tr.prune_warmup >= 0, "training.prune_warmup", "must be >= 0")
+        d = self.data
+        _check(d.task in TABLE_TASKS, "data.task",
+               f"must be one of {', '.join(TABLE_TASKS)}, got {d.task!r}{_suggest(d.task, TABLE_TASKS)}")
+        _check(d.impute in IMPUTE_RULES, "data.impute",
+               f"must be one of {', '.join(IMPUTE_RULES)}, got {d.impute!r}{_suggest(d.impute, IMPUTE_RULES)}")
+        if self.dataset == TABLE_DATASET:
+            _check(bool(d.file), "data.file", "the 'table' data set needs a file (--data FILE)")
+            _check(bool(d.label), "data.label", "the 'table' data set needs the column to predict (--label COLUMN)")
+        else:
+            for name in ("file", "label", "task", "impute"):  # a [data] key another data set would ignore
+                _check(getattr(d, name) == getattr(DataConfig(), name), f"data.{name}",
+                       f"only the '{TABLE_DATASET}' data set reads a file (--data), but dataset is {self.dataset!r}")
+        _check(ga.init_from is None or bool(ga.init_from), "ga.init_from", "must not be empty")
         for name in ("optimizer", "learning_rate", "batch_size", "layers", "neurons", "activation"):
             values = getattr(g, name)
             _check(len(values) > 0, f"genes.{name}", "must list at least one value")
@@ -237,7 +276,7 @@ def _suggest(word: str, choices: Any) -> str:
 
 # ----- parsing from TOML / dicts -----
 _SECTIONS: dict[str, type] = {
-    "ga": GAConfig, "training": TrainingConfig, "genes": GeneStore, "tracking": TrackingConfig,
+    "ga": GAConfig, "training": TrainingConfig, "genes": GeneStore, "tracking": TrackingConfig, "data": DataConfig,
 }
 _TOP_KEYS = ("dataset", "seed", *_SECTIONS)
 
@@ -287,6 +326,9 @@ def config_from_dict(data: dict[str, Any], base: RunConfig | None = None) -> Run
     cfg.training = dataclasses.replace(cfg.training)
     cfg.genes = dataclasses.replace(cfg.genes)
     cfg.tracking = dataclasses.replace(cfg.tracking)
+    cfg.data = dataclasses.replace(cfg.data)
+    if isinstance(data.get("data"), dict) and data["data"].get("file") and "dataset" not in data:
+        cfg.dataset = TABLE_DATASET  # `[data] file = ...` alone means "train on this table"
     for key, value in data.items():
         if key not in _TOP_KEYS:
             raise _unknown_key("config", key, _TOP_KEYS)
@@ -330,6 +372,13 @@ def load_config(path: Path, base: RunConfig | None = None) -> RunConfig:
     except ValueError as exc:  # an integer with more digits than Python converts
         raise ConfigError(f"{path}: invalid TOML: {' '.join(str(exc).split(';')[0].split())}") from None
     try:
-        return config_from_dict(data, base)
+        cfg = config_from_dict(data, base)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    # paths in a config file are relative to the file's folder; stored absolute so workers find them too
+    here = Path(path).resolve().parent
+    if cfg.data.file:
+        cfg.data.file = str((here / Path(cfg.data.file).expanduser()).resolve())
+    if cfg.ga.init_from:
+        cfg.ga.init_from = str((here / Path(cfg.ga.init_from).expanduser()).resolve())
+    return cfg

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gaterm.config import DataConfig
 from gaterm.errors import DataError, GatermError, PluginError
+from gaterm.tables import TableLayout
 
 if TYPE_CHECKING:
     from gaterm.config import RunConfig
@@ -24,12 +27,24 @@ class RawData:
 
     If the data set has an official test split, give it as `x_test`/`y_test`; gaterm then splits only the
     rest into training and validation. Otherwise gaterm splits all rows into train/validation/test by seed.
+
+    Optional, for data sets whose shape depends on the data (the `table` data set): `feature_names` (one per
+    column of x), `task` (overrides the spec's), `classes` (the original label of each class index), `notes`
+    (one line each, shown to the user and kept in summary.json), `impute` (NaN features are filled with the
+    training split's column median) and `table` (the column layout, stored so `gaterm predict` can encode new
+    rows the same way).
     """
 
     x: np.ndarray
     y: np.ndarray
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
+    feature_names: tuple[str, ...] | None = None
+    task: str | None = None
+    classes: tuple[Any, ...] | None = None
+    notes: tuple[str, ...] = ()
+    impute: bool = False
+    table: TableLayout | None = None
 
 
 @dataclass(frozen=True)
@@ -44,10 +59,13 @@ class DataSource:
 
 @dataclass(frozen=True)
 class LoadContext:
-    """What a loader receives: where local copies live (if the user gave a directory) and the run seed."""
+    """What a loader receives: where local copies live (if the user gave a directory), the run seed, and the
+    config's `[data]` section (`table.file`, `table.label`, `table.task`, `table.impute`) for loaders that read
+    a file the user names."""
 
     data_dir: Path | None
     seed: int
+    table: DataConfig = field(default_factory=DataConfig)
 
     def path(self, source: DataSource) -> Path:
         """Local path of `source`: from the data directory if one is set, else downloaded into the cache once."""
@@ -62,7 +80,7 @@ class DatasetSpec:
     """
 
     name: str
-    task: str  # "classification" or "regression"
+    task: str  # "classification", "regression", or "auto" (the loader returns RawData.task)
     description: str
     load: Callable[[LoadContext], RawData]
     n_classes: int | None = None  # classification only; inferred from the labels if None
@@ -90,10 +108,19 @@ class Dataset:
     n_outputs: int
     target_mean: float = 0.0  # regression targets are standardized; metrics are reported in original units
     target_std: float = 1.0
-    # the feature scaling applied: x_scaled = (x - x_shift) / x_scale (per column)
+    # the feature scaling applied: x_scaled = (x - x_shift) / x_scale (per column, float64, computed in float64)
     x_shift: np.ndarray | None = None
     x_scale: np.ndarray | None = None
     duplicate_rows: int = 0  # rows whose exact features repeat an earlier row's (kept in one split together)
+    feature_names: tuple[str, ...] = ()
+    classes: tuple[Any, ...] | None = None  # the original label of each class index (classification)
+    notes: tuple[str, ...] = ()
+    table: TableLayout | None = None
+    impute_values: np.ndarray | None = None  # per feature, what a missing value became (training medians)
+    # sha256 of the rows, targets and split settings: two runs with equal fingerprints have the same splits
+    fingerprint: str = ""
+    # row numbers (into the loader's rows) of each split, when gaterm split all rows itself
+    split_rows: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def higher_is_better(self) -> bool:
@@ -105,6 +132,32 @@ class Dataset:
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
+
+    def describe(self) -> dict[str, Any]:
+        """Everything needed to turn raw rows into this data set's network inputs and outputs back into labels
+        or target units, as JSON values (the run directory's preprocessing.json)."""
+        n = self.n_features
+
+        def floats(a: np.ndarray | None, default: float) -> list[float]:
+            return [float(v) for v in (a if a is not None else np.full(n, default))]
+
+        return {
+            "format": 1,
+            "dataset": self.name,
+            "task": self.task,
+            "label": self.table.label if self.table is not None else "target",
+            "features": list(self.feature_names) or [f"x{i}" for i in range(n)],
+            "n_outputs": self.n_outputs,
+            "x_shift": floats(self.x_shift, 0.0),
+            "x_scale": floats(self.x_scale, 1.0),
+            "impute_values": floats(self.impute_values, 0.0) if self.impute_values is not None else None,
+            "classes": list(self.classes) if self.classes is not None else None,
+            "target_mean": self.target_mean if self.task == "regression" else None,
+            "target_std": self.target_std if self.task == "regression" else None,
+            "table": self.table.to_json() if self.table is not None else None,
+            "notes": list(self.notes),
+            "fingerprint": self.fingerprint,
+        }
 
 
 def data_dir_from(arg: str | Path | None) -> Path | None:
@@ -224,6 +277,9 @@ def prepare(
 ) -> Dataset:
     """Split `raw` deterministically by `seed` (exact duplicate rows kept in one split), scale the features as
     the spec declares (statistics from the training split only), standardize regression targets, cast for torch."""
+    task = raw.task or spec.task
+    if task not in ("classification", "regression"):
+        raise DataError(f"{spec.name}: the loader must say whether the task is classification or regression")
     x = np.asarray(raw.x, dtype=np.float64).reshape(len(raw.x), -1)
     y = _targets(spec, raw.y, "y")
     if len(x) != len(y):
@@ -245,34 +301,52 @@ def prepare(
         frac_val = val_fraction / (1 - test_fraction)
         groups, dups = duplicate_groups(x)
         val_idx, train_idx = _split_indices(groups, (frac_val,), rng)
+        split_rows = {"train": train_idx, "val": val_idx}
     else:
         groups, dups = duplicate_groups(x)
         test_idx, val_idx, train_idx = _split_indices(groups, (test_fraction, val_fraction), rng)
         x_test, y_test = x[test_idx], y[test_idx]
+        split_rows = {"train": train_idx, "val": val_idx, "test": test_idx}
     x_train, y_train, x_val, y_val = x[train_idx], y[train_idx], x[val_idx], y[val_idx]
     if len(x_train) < 2:
         raise DataError(f"{spec.name}: too few rows ({len(x)}) to split into train, validation and test")
-    if not (np.isfinite(x).all() and np.isfinite(x_test).all()):
-        raise DataError(f"{spec.name}: features contain NaN or infinite values")
-
     if len(x_val) < 1 or len(x_test) < 1:
         raise DataError(f"{spec.name}: too few rows ({len(x)}) to split into train, validation and test")
+    fill = None
+    if raw.impute:  # missing features take the training split's column median: nothing leaks from val/test
+        with np.errstate(all="ignore"):
+            fill = np.nanmedian(np.where(np.isfinite(x_train), x_train, np.nan), axis=0) if x_train.size else None
+        if fill is not None:
+            fill = np.where(np.isfinite(fill), fill, 0.0)  # a column missing in every training row
+            x_train, x_val, x_test = (np.where(np.isnan(a), fill, a) for a in (x_train, x_val, x_test))
+    if not (np.isfinite(x_train).all() and np.isfinite(x_val).all() and np.isfinite(x_test).all()):
+        raise DataError(f"{spec.name}: features contain NaN or infinite values")
+
     shift, scale = feature_scaling(spec, x_train)
-    extra = {"x_shift": shift.astype(np.float32), "x_scale": scale.astype(np.float32), "duplicate_rows": dups}
+    names = tuple(raw.feature_names) if raw.feature_names is not None else tuple(f"x{i}" for i in range(x.shape[1]))
+    if len(names) != x.shape[1]:
+        raise DataError(f"{spec.name}: loader named {len(names)} features but returned {x.shape[1]}")
+    extra: dict[str, Any] = {
+        "x_shift": np.asarray(shift, np.float64), "x_scale": np.asarray(scale, np.float64), "duplicate_rows": dups,
+        "feature_names": names, "notes": tuple(raw.notes), "table": raw.table, "impute_values": fill,
+        "fingerprint": fingerprint(x, y, raw.x_test, raw.y_test, seed, val_fraction, test_fraction),
+        "split_rows": split_rows,
+    }
 
     def fx(a: np.ndarray) -> np.ndarray:
         return ((a - shift) / scale).astype(np.float32)
 
-    if spec.task == "classification":
+    if task == "classification":
         labels = np.concatenate([y_train, y_val, y_test])
         lab = labels.astype(np.float64)
         if not (np.isfinite(lab).all() and (lab == np.round(lab)).all()):
             raise DataError(f"{spec.name}: class labels must be whole numbers (found NaN, inf or fractions)")
-        n_classes = spec.n_classes or int(labels.max()) + 1
+        n_classes = len(raw.classes) if raw.classes is not None else spec.n_classes or int(labels.max()) + 1
         if labels.min() < 0 or labels.max() >= n_classes:
             raise DataError(f"{spec.name}: class labels must lie in 0..{n_classes - 1}")
+        extra["classes"] = tuple(raw.classes) if raw.classes is not None else tuple(range(n_classes))
         return Dataset(
-            spec.name, spec.task, fx(x_train), y_train.astype(np.int64), fx(x_val), y_val.astype(np.int64),
+            spec.name, task, fx(x_train), y_train.astype(np.int64), fx(x_val), y_val.astype(np.int64),
             fx(x_test), y_test.astype(np.int64), x.shape[1], n_classes, **extra,
         )
     if not np.isfinite(np.concatenate([y_train, y_val, y_test]).astype(np.float64)).all():
@@ -284,15 +358,31 @@ def prepare(
         return ((a.astype(np.float64) - t_mean) / t_std).astype(np.float32)
 
     return Dataset(
-        spec.name, spec.task, fx(x_train), fy(y_train), fx(x_val), fy(y_val), fx(x_test), fy(y_test),
+        spec.name, task, fx(x_train), fy(y_train), fx(x_val), fy(y_val), fx(x_test), fy(y_test),
         x.shape[1], 1, t_mean, t_std, **extra,
     )
+
+
+def fingerprint(x: np.ndarray, y: np.ndarray, x_test: Any, y_test: Any, seed: int, val_fraction: float,
+                test_fraction: float) -> str:
+    """sha256 of the data and the split settings: equal fingerprints mean equal splits."""
+    h = hashlib.sha256()
+    for a in (x, y, x_test, y_test):
+        if a is None:
+            h.update(b"none")
+            continue
+        a = np.asarray(a)
+        a = a.astype(np.float64, copy=False) if a.dtype.kind in "biuf" else a.astype(str)
+        h.update(str(a.shape).encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(repr((int(seed), float(val_fraction), float(test_fraction))).encode())
+    return h.hexdigest()
 
 
 def load_dataset(spec: DatasetSpec, cfg: RunConfig, data_dir: Path | None, owner: str = "?") -> Dataset:
     """Run the plugin's loader and split the result; a loader's own bug is reported with its plugin's name."""
     try:
-        raw = spec.load(LoadContext(data_dir=data_dir, seed=cfg.seed))
+        raw = spec.load(LoadContext(data_dir=data_dir, seed=cfg.seed, table=cfg.data))
     except GatermError:
         raise
     except Exception as exc:  # noqa: BLE001

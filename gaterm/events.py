@@ -79,6 +79,7 @@ class RunStarted:
     planned_evaluations: int
     resumed_from: int | None = None  # the generation a resumed run continues from
     duplicate_rows: int = 0  # exact duplicate feature rows in the data (each kept within one split)
+    preprocessing: dict[str, Any] | None = None  # Dataset.describe(): what turns raw rows into inputs
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ class RunFinished:
     best: EvaluationRecord | None
     best_layers: list | None = field(default=None, repr=False)
     error: str | None = None  # the message, when stop_reason is ERROR
+    # the trained layers of the final population's best `ga.survivors` individuals, by id (for warm starts)
+    survivor_layers: dict[int, list] | None = field(default=None, repr=False)
 
     @property
     def stop_text(self) -> str:

@@ -40,9 +40,23 @@ from gaterm.merge import (
 )
 from gaterm.plugins import DatasetRegistry, ListenerRegistry, MergeRegistry
 from gaterm.states import Direction, Status, StopReason
+from gaterm.tables import (
+    CATEGORY,
+    NUMBER,
+    TableColumn,
+    TableLayout,
+    as_text,
+    column_named,
+    is_numeric,
+    missing_error,
+    read_table,
+)
+from gaterm.tables import encode as encode_table
 
 __all__ = [
     "ACTIVATIONS",
+    "CATEGORY",
+    "NUMBER",
     "PROBE_ROWS",
     "VAL_PROBE_ROWS",
     "CheckpointReady",
@@ -80,7 +94,15 @@ __all__ = [
     "RunStarted",
     "Status",
     "StopReason",
+    "TableColumn",
+    "TableLayout",
+    "as_text",
+    "column_named",
+    "encode_table",
     "hookimpl",
+    "is_numeric",
+    "missing_error",
+    "read_table",
     "resize",
     "run_merge",
     "uses_data",

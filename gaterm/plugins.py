@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "gaterm"
 BUILTIN_MODULES = (
-    "gaterm_builtin.datasets", "gaterm_builtin.merges", "gaterm_builtin.merges_extra", "gaterm_builtin.tracking",
+    "gaterm_builtin.datasets", "gaterm_builtin.tables", "gaterm_builtin.merges", "gaterm_builtin.merges_extra",
+    "gaterm_builtin.tracking",
 )
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "auto")  # auto: the loader decides from the data (RawData.task)
 
 
 @dataclass(frozen=True)

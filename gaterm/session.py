@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gaterm.config import RunConfig
 from gaterm.datasets import Dataset, DatasetSpec, load_dataset
 from gaterm.engine.evolve import Engine, Listener
+from gaterm.errors import GatermError
 from gaterm.events import EngineState
 from gaterm.merge import MergeStrategy
 from gaterm.plugins import PluginSet, load_plugins
+
+if TYPE_CHECKING:
+    from gaterm.rundir.warmstart import WarmStart
 
 
 def warn_to(console: Any) -> Callable[[str], None]:
@@ -50,11 +54,28 @@ def make_engine(
     scheduler: Any | None = None,
     data_dir: Path | None = None,
     resume: EngineState | None = None,
+    seed_population: Sequence[tuple[Any, Any]] | None = None,
 ) -> Engine:
     """An engine with the evaluation backend for `workers` processes or a Dask `scheduler` (serial by default).
 
-    Worker processes and Dask workers load the data set themselves by plugin name, from `data_dir`."""
+    Worker processes and Dask workers load the data set themselves by plugin name, from `data_dir`. A config
+    with `ga.init_from` seeds generation 0 from that run (see `warm_start`), unless `seed_population` is given
+    or the run resumes from a checkpoint."""
     from gaterm.engine.backends import make_backend
 
+    if seed_population is None and cfg.ga.init_from and resume is None:
+        seed_population = warm_start(cfg, dataset).seeds
     backend = make_backend(workers, scheduler, data_dir)
-    return Engine(cfg, dataset, strategy, listeners, should_stop=should_stop, backend=backend, resume=resume)
+    return Engine(cfg, dataset, strategy, listeners, should_stop=should_stop, backend=backend, resume=resume,
+                  seed_population=seed_population or ())
+
+
+def warm_start(cfg: RunConfig, dataset: Dataset) -> WarmStart:
+    """The seed of generation 0 from `cfg.ga.init_from`; its problems are reported against `--init-from`."""
+    from gaterm.rundir.warmstart import warm_start as from_run
+
+    assert cfg.ga.init_from is not None
+    try:
+        return from_run(cfg.ga.init_from, cfg.ga.population, dataset)
+    except GatermError as exc:
+        raise type(exc)(f"--init-from: {exc}") from None

@@ -1,5 +1,5 @@
-"""Command line: `gaterm` (UI), `gaterm --no-ui` (headless run), `gaterm compare`, `gaterm plugins`,
-`gaterm serve` (the UI in a browser).
+"""Command line: `gaterm` (UI), `gaterm --no-ui` (headless run), `gaterm compare`, `gaterm predict`,
+`gaterm export`, `gaterm plugins`, `gaterm serve` (the UI in a browser).
 
 The CLI owns argv: each subcommand module parses its flags, builds objects and calls the public API. User
 errors are one line and exit code 2."""
@@ -23,6 +23,14 @@ def main(argv: list[str] | None = None) -> int:
             from gaterm.cli.serve import run_serve
 
             return run_serve(argv[1:])
+        if argv[:1] == ["predict"]:
+            from gaterm.cli.predict import build_predict_parser, run_predict
+
+            return run_predict(build_predict_parser().parse_args(argv[1:]))
+        if argv[:1] == ["export"]:
+            from gaterm.cli.predict import build_export_parser, run_export
+
+            return run_export(build_export_parser().parse_args(argv[1:]))
         if argv[:1] == ["plugins"]:
             if len(argv) > 1:
                 raise GatermError(f"plugins: unexpected argument {argv[1]!r}")

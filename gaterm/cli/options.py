@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -96,6 +97,18 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
                    "directory)")
 
 
+def add_data_options(p: argparse.ArgumentParser) -> None:
+    """Your own table: `--data FILE --label COLUMN` (the `table` data set), as `[data]` in the config file."""
+    d = p.add_argument_group("your own data (a CSV or Parquet table)")
+    d.add_argument("--data", metavar="FILE", help="train on this CSV or Parquet file (data set 'table')")
+    d.add_argument("--label", metavar="COLUMN", help="the column to predict")
+    d.add_argument("--task", choices=("auto", "classification", "regression"), metavar="TASK",
+                   help="classification or regression (default: auto, inferred from the label column)")
+    d.add_argument("--impute", choices=("none", "median"), metavar="RULE",
+                   help="missing values: none (an error, default) or median (numbers: the training split's "
+                   "median; categories: the most frequent)")
+
+
 # flag (argparse dest) -> config key path
 FLAG_TO_KEY: dict[str, tuple[str, ...]] = {
     "dataset": ("dataset",), "seed": ("seed",),
@@ -107,7 +120,10 @@ FLAG_TO_KEY: dict[str, tuple[str, ...]] = {
     "min_delta": ("training", "min_delta"), "device": ("training", "device"), "threads": ("training", "threads"),
     "prune": ("training", "prune"), "prune_warmup": ("training", "prune_warmup"),
     "mlflow": ("tracking", "mlflow_uri"), "mlflow_experiment": ("tracking", "experiment"),
+    "data": ("data", "file"), "label": ("data", "label"), "task": ("data", "task"), "impute": ("data", "impute"),
+    "init_from": ("ga", "init_from"),
 }
+_PATH_FLAGS = ("data", "init_from")  # made absolute: worker processes and the stored config.toml need them so
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
@@ -117,6 +133,8 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, flag, None)
         if value is None:
             continue
+        if flag in _PATH_FLAGS:
+            value = os.path.abspath(os.path.expanduser(value))
         if len(key) == 1:
             out[key[0]] = value
         else:

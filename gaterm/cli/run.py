@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from gaterm.cli.options import (
     Parser,
+    add_data_options,
     add_ga_options,
     for_flag,
     graceful_stop,
@@ -23,14 +24,16 @@ if TYPE_CHECKING:
 # flags a resumed run cannot take: it continues with its own config.toml
 _RESUME_CONFLICTS = ("config", "dataset", "out", "population", "survivors", "generations", "mutation_prob", "target",
                      "time_budget", "merge", "merge_strategy", "seed", "paired_control", "max_epochs", "patience",
-                     "min_delta", "device", "threads", "prune", "prune_warmup", "select_on")
+                     "min_delta", "device", "threads", "prune", "prune_warmup", "select_on", "data", "label", "task",
+                     "impute", "init_from")
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="gaterm",
         description="Genetic-algorithm hyper-parameter search for PyTorch networks, with parent weight merging. "
-        "`gaterm plugins` lists data sets and merge strategies; `gaterm compare --help` the merge experiment.",
+        "`gaterm plugins` lists data sets and merge strategies; `gaterm compare --help` the merge experiment; "
+        "`gaterm predict --help` and `gaterm export --help` use a finished run's best model.",
     )
     p.add_argument("--no-ui", action="store_true", help="run headless in this terminal (no Textual UI)")
     p.add_argument("--config", type=Path, metavar="FILE.toml", help="configuration file; flags override it")
@@ -43,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keys", type=Path, metavar="FILE.toml",
                    help="the UI's key remapping ([keys] table: binding id = keys; default: keys.toml in the user "
                    "config directory, if any)")
+    p.add_argument("--init-from", metavar="RUN_DIR",
+                   help="warm start: generation 0 starts from this run's best individuals (same data set and task)")
+    add_data_options(p)
     add_ga_options(p)
     return p
 
@@ -125,7 +131,7 @@ def _run_headless(args: argparse.Namespace, cfg: RunConfig, out: Path, state: En
     from rich.console import Console
 
     from gaterm.datasets import data_dir_from
-    from gaterm.session import make_engine, open_dataset, open_plugins, warn_to
+    from gaterm.session import make_engine, open_dataset, open_plugins, warm_start, warn_to
 
     err = Console(stderr=True)
     if args.quiet and cfg.ga.selection == "test":
@@ -137,6 +143,15 @@ def _run_headless(args: argparse.Namespace, cfg: RunConfig, out: Path, state: En
     strategy = ps.merge_strategy(cfg.ga.merge_strategy) if cfg.ga.merge else None
     data_dir = data_dir_from(args.data_dir)
     dataset = open_dataset(ps, spec, cfg, data_dir)
+    notes = list(dataset.notes)
+    seeds = None
+    if cfg.ga.init_from and state is None:
+        warm = warm_start(cfg, dataset)
+        seeds = warm.seeds
+        notes.append(warm.note)
+    if not args.quiet:
+        for note in notes:
+            err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
 
     with graceful_stop(lambda: err.print(
         "[yellow]stopping after this epoch (Ctrl-C or SIGTERM again to abort at once)...[/]"
@@ -153,7 +168,8 @@ def _run_headless(args: argparse.Namespace, cfg: RunConfig, out: Path, state: En
                              workers=args.workers, scheduler=args.scheduler, warn=warn_to(err))
         plugged = open_listeners(ps, context)  # after the writer: they see its files
         engine = make_engine(cfg, dataset, strategy, [writer, *plugged, view], should_stop=stop.is_set,
-                             workers=args.workers, scheduler=args.scheduler, data_dir=data_dir, resume=state)
+                             workers=args.workers, scheduler=args.scheduler, data_dir=data_dir, resume=state,
+                             seed_population=seeds)
         with view:
             result = engine.run()
     if args.quiet and result.best is not None:

@@ -41,6 +41,8 @@ class EvalTask:
     control: bool  # also train from fresh init (paired control)
     prune_medians: Sequence[float] | None = None  # per-epoch median validation losses, or None: no pruning
     prune_warmup: int = 5
+    # a warm start: `init_layers` are trained weights, so they compete as "epoch 0" for early stopping's best
+    keep_initial: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ def run_task(
 
     def main() -> FitnessResult:
         return evaluate(task.chromosome, data, training, task.seed, task.init_layers, on_epoch=on_epoch,
-                        should_stop=should_stop, prune_medians=task.prune_medians, prune_warmup=task.prune_warmup)
+                        should_stop=should_stop, prune_medians=task.prune_medians, prune_warmup=task.prune_warmup,
+                        keep_initial=task.keep_initial)
 
     def control() -> FitnessResult:
         try:
@@ -180,8 +183,7 @@ def worker_run(task: EvalTask) -> EvalOutcome:
     init = None
     if task.init_layers is not None:
         init = [(torch.as_tensor(w), torch.as_tensor(b)) for w, b in task.init_layers]
-    task = EvalTask(task.id, task.generation, task.chromosome, task.seed, init, task.control,
-                    task.prune_medians, task.prune_warmup)
+    task = dataclasses.replace(task, init_layers=init)
     out = run_task(task, _WORKER["data"], _WORKER["training"], None, stop.is_set if stop is not None else None)
     return EvalOutcome(task, _result_to_wire(out.result), _result_to_wire(out.control))  # type: ignore[arg-type]
 
@@ -331,7 +333,7 @@ def _data_key(config: dict[str, Any], data_dir: str | None) -> str:
 
     tr = config.get("training", {})
     fields = [config.get("dataset"), config.get("seed"), tr.get("val_fraction"), tr.get("test_fraction"),
-              tr.get("device"), data_dir]
+              tr.get("device"), data_dir, sorted(config.get("data", {}).items())]
     return json.dumps(fields)
 
 
@@ -374,8 +376,7 @@ def dask_run(task: EvalTask, config: dict[str, Any], data_dir: str | None, stop:
     init = None
     if task.init_layers is not None:
         init = [(torch.as_tensor(w), torch.as_tensor(b)) for w, b in task.init_layers]
-    task = EvalTask(task.id, task.generation, task.chromosome, task.seed, init, task.control,
-                    task.prune_medians, task.prune_warmup)
+    task = dataclasses.replace(task, init_layers=init)
     out = run_task(task, data, training, None, _dask_stop_flag(stop) if stop else None)
     return EvalOutcome(task, _result_to_wire(out.result), _result_to_wire(out.control))  # type: ignore[arg-type]
 

@@ -69,6 +69,9 @@ class Engine:
 
     `should_stop` is polled between evaluations and between epochs; when it returns True the evaluation in
     progress is discarded and the run finishes with stop reason CANCELLED.
+
+    `seed_population` (a warm start) fills generation 0 first: (chromosome, trained layers or None) pairs; an
+    individual with layers trains on from them (they count as its epoch 0), the rest of the population is random.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class Engine:
         should_stop: Callable[[], bool] | None = None,
         backend: EvaluationBackend | None = None,
         resume: EngineState | None = None,
+        seed_population: Sequence[tuple[Chromosome, list[LayerWeights] | None]] = (),
     ) -> None:
         self.dataset = dataset
         self.store = config.genes.resolve_for_task(dataset.task)
@@ -102,6 +106,8 @@ class Engine:
         self._elapsed_before = resume.elapsed_s if resume is not None else 0.0
         self._curves: list[tuple[float, ...]] = []  # validation curves of finished generations (pruning)
         self._curve_of: dict[int, tuple[float, ...]] = {}
+        self._seeds = list(seed_population)[: config.ga.population]
+        self._warm_layers: dict[int, list[LayerWeights]] = {}  # generation-0 ids that start from trained weights
 
     def emit(self, event: Event) -> None:
         for listener in self.listeners:
@@ -135,7 +141,17 @@ class Engine:
             records=tuple(self._records),
             best=self._best_record,
             best_layers=self._best_layers,
+            survivor_layers=self._top_layers(),
         )
+
+    def _top_layers(self) -> dict[int, list[LayerWeights]]:
+        """The trained layers of the best `ga.survivors` individuals whose weights the engine still holds (the
+        final population's), by the selection metric."""
+        by_id = {r.id: r for r in self._records}
+        held = [by_id[i] for i in self._weights if i in by_id and by_id[i].status.trained]
+        held.sort(key=lambda r: r.id)
+        keep = select([(r.id, r.metric) for r in held], self.config.ga.survivors, self.direction) if held else []
+        return {i: self._weights[i] for i in sorted(keep)}
 
     def _loop(self) -> StopReason:
         cfg, ga = self.config, self.config.ga
@@ -149,13 +165,18 @@ class Engine:
             cfg, self.dataset.task, self.dataset.metric_name, self.direction.higher_is_better,
             self.dataset.sizes(), ga.planned_evaluations,
             resumed_from=self._resume.next_generation if self._resume else None,
-            duplicate_rows=self.dataset.duplicate_rows,
+            duplicate_rows=self.dataset.duplicate_rows, preprocessing=self.dataset.describe(),
         ))
         if self._resume is not None:
             population, next_id, start_gen = self._restore(self._resume, rng)
         else:
             start_gen, next_id, population = 0, 0, []
-            for _ in range(ga.population):
+            for chromosome, layers in self._seeds:
+                population.append(Individual(next_id, chromosome))
+                if layers is not None:
+                    self._warm_layers[next_id] = layers
+                next_id += 1
+            for _ in range(ga.population - len(self._seeds)):
                 population.append(Individual(next_id, random_chromosome(rng, self.store)))
                 next_id += 1
 
@@ -222,14 +243,16 @@ class Engine:
         tasks, merge_times, merge_notes = [], {}, {}
         for ind in pending:
             seed = evaluation_seed(cfg.seed, ind.id)
-            init_layers = None
+            init_layers = self._warm_layers.get(ind.id) if gen == 0 else None
             if self.merge_strategy is not None and ind.parents is not None:
                 t = time.perf_counter()
                 init_layers, merge_notes[ind.id] = self._merge(ind, data, seed, population)
                 merge_times[ind.id] = time.perf_counter() - t
+            merged = init_layers is not None and ind.parents is not None
             tasks.append(EvalTask(ind.id, gen, ind.chromosome, seed, init_layers,
-                                  control=init_layers is not None and ga.paired_control,
-                                  prune_medians=medians, prune_warmup=cfg.training.prune_warmup))
+                                  control=merged and ga.paired_control,
+                                  prune_medians=medians, prune_warmup=cfg.training.prune_warmup,
+                                  keep_initial=init_layers is not None and ind.parents is None))
         by_id = {ind.id: ind for ind in pending}
         reason = {"why": StopReason.GENERATIONS}
 
@@ -258,7 +281,8 @@ class Engine:
                     return reason["why"]
                 except Cancelled:
                     return StopReason.CANCELLED
-                self._record(gen, ind, out, task.init_layers is not None, merge_times.get(ind.id, 0.0),
+                self._record(gen, ind, out, task.init_layers is not None and ind.parents is not None,
+                             merge_times.get(ind.id, 0.0),
                              merge_notes.get(ind.id))
                 if self.direction.reached(self._selected(out.result), ga.target):
                     return StopReason.TARGET

@@ -162,6 +162,7 @@ def evaluate(
     should_stop: Callable[[], bool] | None = None,
     prune_medians: Sequence[float] | None = None,
     prune_warmup: int = 5,
+    keep_initial: bool = False,
 ) -> FitnessResult:
     """Train `c` (from `init_layers` if given, else a fresh init) and score it on the validation and test splits.
 
@@ -171,6 +172,8 @@ def evaluate(
     over earlier completed evaluations of their best validation loss up to that epoch), training also stops
     after epoch k > `prune_warmup` when its own best validation loss so far is worse than that median, the rule
     of Optuna's median pruner; the best weights so far are scored as usual and the status is "pruned".
+    With `keep_initial` (a warm start from trained weights), `init_layers` count as epoch 0: training must beat
+    their validation loss, else they are what is kept and scored.
     """
     model = init_model(c, data, seed)
     if init_layers is not None:
@@ -188,6 +191,12 @@ def evaluate(
     best_loss, best_epoch, best_state, wait = math.inf, 0, None, 0
     status, epoch = Status.OK, 0
     curve: list[float] = []
+    if keep_initial and init_layers is not None:
+        model.eval()
+        with torch.inference_mode():
+            initial = float(loss_fn(model(data.x_val), data.y_val))
+        if math.isfinite(initial):
+            best_loss, best_state = initial, [t.detach().clone() for t in model.state_dict().values()]
     for epoch in range(1, cfg.max_epochs + 1):
         if should_stop is not None and should_stop():
             raise Cancelled()

@@ -28,6 +28,8 @@ GENERATIONS = "generations.csv"
 SUMMARY = "summary.json"
 BEST_MODEL = "best_model.pt"
 CHECKPOINT = "checkpoint.pt"
+PREPROCESSING = "preprocessing.json"  # Dataset.describe(): from raw rows to network inputs, outputs to labels
+SURVIVORS = "survivors.pt"  # the final survivors' trained weights: {"ID/0.weight": tensor, ...}
 RUN_FILES = (CONFIG, EVALUATIONS, GENERATIONS, SUMMARY)
 
 

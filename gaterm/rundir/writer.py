@@ -36,7 +36,9 @@ from gaterm.rundir.files import (
     EVALUATIONS,
     GEN_COLUMNS,
     GENERATIONS,
+    PREPROCESSING,
     SUMMARY,
+    SURVIVORS,
     EvaluationRow,
     GenerationRow,
     RowAppender,
@@ -94,6 +96,8 @@ class RunWriter:
             raise RunDirError(f"cannot create {self.path}: {exc.strerror or exc}") from None
         if not self.resume:
             write_atomic(self.path / CONFIG, ev.config.to_toml().encode("utf-8"))
+        if ev.preprocessing is not None:
+            write_atomic(self.path / PREPROCESSING, (json.dumps(ev.preprocessing, indent=1) + "\n").encode("utf-8"))
         self._evals = self._open(EVALUATIONS, EVAL_COLUMNS)
         self._gens = self._open(GENERATIONS, GEN_COLUMNS)
 
@@ -157,6 +161,7 @@ class RunWriter:
             "control_time_total_s": float(sum(r.control_time or 0.0 for r in ev.records)),
             "split_sizes": st.split_sizes,
             "duplicate_rows": st.duplicate_rows,
+            "data_notes": list((st.preprocessing or {}).get("notes", [])),
             "best": _best_json(ev.best),
             "started_at": self._start_time.isoformat(timespec="seconds"),
             "environment": {
@@ -175,6 +180,7 @@ class RunWriter:
             return
         # best model, then summary: a failure in either leaves no summary claiming completion, and the checkpoint
         self._write_best_model(ev)
+        self._write_survivors(ev)
         self._write_summary(summary)
         if ev.stop_reason.completed:  # a completed run cannot be resumed: its checkpoint is dead weight
             (self.path / CHECKPOINT).unlink(missing_ok=True)
@@ -195,6 +201,30 @@ class RunWriter:
         buf = io.BytesIO()
         torch.save(state, buf)
         write_atomic(self.path / BEST_MODEL, buf.getvalue())
+
+    def _write_survivors(self, ev: RunFinished) -> None:
+        if not ev.survivor_layers:
+            return
+        import io
+
+        import torch
+
+        buf = io.BytesIO()
+        torch.save(layers_state(ev.survivor_layers), buf)
+        write_atomic(self.path / SURVIVORS, buf.getvalue())
+
+
+def layers_state(by_id: dict[int, list]) -> dict[str, Any]:
+    """Several networks' layers as one flat state dict of tensors (`"ID/0.weight"`, `"ID/0.bias"`, `"ID/2.weight"`,
+    ...: each network's keys are `build_model`'s), loadable with `torch.load(weights_only=True)`."""
+    import torch
+
+    out: dict[str, Any] = {}
+    for ind_id, layers in by_id.items():
+        for i, (w, b) in enumerate(layers):
+            out[f"{ind_id}/{2 * i}.weight"] = torch.as_tensor(w)
+            out[f"{ind_id}/{2 * i}.bias"] = torch.as_tensor(b)
+    return out
 
 
 def _best_json(rec: EvaluationRecord | None) -> dict[str, Any] | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
-from gaterm.config import RunConfig
+from gaterm.config import TABLE_DATASET, DataConfig, RunConfig
 from gaterm.errors import GatermError
 from gaterm.plugins import PluginSet
 from gaterm.tui.form import (
@@ -43,6 +46,7 @@ class SetupPane(Vertical):
         self.config: RunConfig | None = None
         self.error: str | None = None
         self._loading = False
+        self._file_error: str | None = None
 
     # ----- layout -----
     def compose(self) -> ComposeResult:
@@ -63,6 +67,7 @@ class SetupPane(Vertical):
                     yield Label("data set", classes="field-label")
                     yield Select(ds_options, value=cfg.dataset, allow_blank=False, compact=True, id="dataset")
                 yield Static(self._dataset_note(cfg.dataset), id="dataset-note", classes="note")
+                yield from self._table_fields(cfg)
                 with Horizontal(classes="field"):
                     yield Label("merge", classes="field-label")
                     yield Checkbox("merged parent weights", cfg.ga.merge, compact=True, id="merge")
@@ -85,6 +90,43 @@ class SetupPane(Vertical):
             inp = Input(text, id=input_id(spec.key), compact=True, placeholder=spec.hint)
             inp.tooltip = f"{spec.key}" + (f": {spec.hint}" if spec.hint else "")
             yield inp
+
+    def _table_fields(self, cfg: RunConfig) -> ComposeResult:
+        """The `table` data set's file and label (the label picked from the file's columns); shown only for it."""
+        with Vertical(id="table-fields") as box:
+            box.styles.height = "auto"
+            box.display = cfg.dataset == TABLE_DATASET
+            with Horizontal(classes="field"):
+                yield Label("file", classes="field-label")
+                yield Input(cfg.data.file, id="data-file", compact=True, placeholder="a CSV or Parquet file")
+            with Horizontal(classes="field"):
+                yield Label("label", classes="field-label")
+                yield Select(self._label_options(cfg.data.file, cfg.data.label), allow_blank=True, compact=True,
+                             id="data-label", value=cfg.data.label or Select.NULL, prompt="the column to predict")
+
+    def _label_options(self, file: str, current: str = "") -> list[tuple[str, str]]:
+        """The file's columns (remembering why they could not be read, for `check`)."""
+        from gaterm.tables import table_columns
+
+        self._file_error = None
+        columns: list[str] = []
+        if file.strip():
+            try:
+                columns = table_columns(file.strip())
+            except GatermError as exc:
+                self._file_error = f"data.file: {exc}"
+        if current and current not in columns:
+            columns.append(current)
+        return [(c, c) for c in columns]
+
+    def _table_extra(self) -> dict[str, str]:
+        """The [data] keys the form sets: the file and label for `table`, none for any other data set."""
+        if self.dataset != TABLE_DATASET:
+            return {f"data.{k}": v for k, v in dataclasses.asdict(DataConfig()).items()}
+        label = self.query_one("#data-label", Select).value
+        file = self.query_one("#data-file", Input).value.strip()
+        return {"data.file": str(Path(file).expanduser().resolve()) if file else "",
+                "data.label": "" if label is Select.NULL else str(label)}
 
     def _dataset_note(self, name: str) -> str:
         spec = self.plugins.datasets.items.get(name)
@@ -127,6 +169,11 @@ class SetupPane(Vertical):
                                 (f"{cfg.ga.merge_strategy} (not installed)", cfg.ga.merge_strategy)])
             st.value = cfg.ga.merge_strategy
             self.query_one("#merge", Checkbox).value = cfg.ga.merge
+            self.query_one("#data-file", Input).value = cfg.data.file
+            label = self.query_one("#data-label", Select)
+            label.set_options(self._label_options(cfg.data.file, cfg.data.label))
+            label.value = cfg.data.label or Select.NULL
+            self.query_one("#table-fields").display = cfg.dataset == TABLE_DATASET
         finally:
             self._loading = False
         self.check()
@@ -138,12 +185,20 @@ class SetupPane(Vertical):
     # ----- validation -----
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.input.id == "data-file" and not self._loading:
+            label = self.query_one("#data-label", Select)
+            keep = "" if label.value is Select.NULL else str(label.value)
+            options = self._label_options(event.value)
+            label.set_options(options)
+            if keep in dict(options):
+                label.value = keep
         self.check()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
         if event.select.id == "dataset":
             self.query_one("#dataset-note", Static).update(self._dataset_note(self.dataset))
+            self.query_one("#table-fields").display = self.dataset == TABLE_DATASET
         self.check()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
@@ -160,8 +215,11 @@ class SetupPane(Vertical):
             "dataset": self.dataset,
             "ga.merge": self.merge,
             "ga.merge_strategy": str(self.query_one("#merge-strategy", Select).value),
+            **self._table_extra(),
         }
         try:
+            if self.dataset == TABLE_DATASET and self._file_error:
+                raise GatermError(self._file_error)
             spec = self.plugins.dataset(self.dataset)
             config = config_from_texts(self.texts(), self.base, spec.task, extra)
             if config.ga.merge:
@@ -171,6 +229,7 @@ class SetupPane(Vertical):
         bad = field_of(error) if error else None
         for spec_ in PARAM_FIELDS + GENE_FIELDS:
             self.query_one(f"#{input_id(spec_.key)}", Input).set_class(spec_.key == bad, "-bad")
+        self.query_one("#data-file", Input).set_class(bad == "data.file", "-bad")
         message = self.query_one("#setup-message", Static)
         if error:
             message.update(f"[b]✗[/] {_escape(error)}")
