@@ -106,10 +106,15 @@ class TrainingConfig:
     device: str = "cpu"
     threads: int = 0  # 0: let gaterm choose
     # Median pruning (off by default so the study's experiment stays comparable): stop an evaluation after epoch
-    # k > prune_warmup when its best validation loss so far is worse than the median, over earlier generations'
-    # evaluations, of their best validation loss up to epoch k.
+    # k > prune_warmup when its best validation loss so far is worse than the median, over earlier completed
+    # evaluations with the same loss, of their best validation loss up to epoch k. "Earlier": every evaluation of
+    # a finished generation, and in the current one those at least prune_lag + 1 positions before it (so results
+    # do not depend on the worker count; at most prune_lag + 1 evaluations then run at once). Nothing is pruned
+    # while fewer than prune_startup such curves exist (Optuna's n_startup_trials).
     prune: bool = False
     prune_warmup: int = 5
+    prune_startup: int = 5
+    prune_lag: int = 3
 
 
 @dataclass
@@ -178,6 +183,8 @@ class RunConfig:
         _check(tr.device == "cpu" or tr.device.startswith("cuda"), "training.device", "must be 'cpu' or 'cuda[:N]'")
         _check(tr.threads >= 0, "training.threads", "must be >= 0 (0 lets gaterm choose)")
         _check(tr.prune_warmup >= 0, "training.prune_warmup", "must be >= 0")
+        _check(tr.prune_startup >= 1, "training.prune_startup", "must be at least 1")
+        _check(tr.prune_lag >= 0, "training.prune_lag", "must be >= 0")
         for name in ("optimizer", "learning_rate", "batch_size", "layers", "neurons", "activation"):
             values = getattr(g, name)
             _check(len(values) > 0, f"genes.{name}", "must list at least one value")

@@ -77,9 +77,15 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
                    help="torch threads per evaluation (default: 1; --workers scales better)")
     t.add_argument("--prune", action=argparse.BooleanOptionalAction, default=None,
                    help="median pruning: stop an evaluation after epoch k when its best validation loss so far "
-                   "is worse than the median of earlier generations' best-so-far at epoch k (default: off)")
+                   "is worse than the median of earlier evaluations' (same loss) best-so-far at epoch k "
+                   "(default: off)")
     t.add_argument("--prune-warmup", type=non_negative_int, metavar="K",
                    help="epochs before pruning may start (5)")
+    t.add_argument("--prune-startup", type=positive_int, metavar="N",
+                   help="completed curves of the same loss needed before pruning starts (5)")
+    t.add_argument("--prune-lag", type=non_negative_int, metavar="L",
+                   help="an evaluation is compared with its generation's evaluations at least L + 1 positions "
+                   "earlier; with pruning at most L + 1 run at once (3)")
     e = p.add_argument_group("execution (results do not depend on these)")
     e.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="evaluate N individuals at once in worker processes (default: 1)")
@@ -100,6 +106,7 @@ FLAG_TO_KEY: dict[str, tuple[str, ...]] = {
     "max_epochs": ("training", "max_epochs"), "patience": ("training", "patience"),
     "min_delta": ("training", "min_delta"), "device": ("training", "device"), "threads": ("training", "threads"),
     "prune": ("training", "prune"), "prune_warmup": ("training", "prune_warmup"),
+    "prune_startup": ("training", "prune_startup"), "prune_lag": ("training", "prune_lag"),
 }
 
 
