@@ -162,6 +162,7 @@ def evaluate(
     should_stop: Callable[[], bool] | None = None,
     prune_medians: Sequence[float] | None = None,
     prune_warmup: int = 5,
+    prune_check: Callable[[int, float], bool] | None = None,
 ) -> FitnessResult:
     """Train `c` (from `init_layers` if given, else a fresh init) and score it on the validation and test splits.
 
@@ -171,6 +172,8 @@ def evaluate(
     over earlier completed evaluations of their best validation loss up to that epoch), training also stops
     after epoch k > `prune_warmup` when its own best validation loss so far is worse than that median, the rule
     of Optuna's median pruner; the best weights so far are scored as usual and the status is "pruned".
+    `prune_check(epoch, val_loss)`, if given, is asked after every epoch too and prunes the same way when it
+    returns True (an outside pruner, e.g. Optuna's in benchmarks/anytime.py).
     """
     model = init_model(c, data, seed)
     if init_layers is not None:
@@ -215,7 +218,8 @@ def evaluate(
             wait += 1
             if wait >= cfg.patience:
                 break
-        if should_prune(curve, prune_medians, prune_warmup):
+        if should_prune(curve, prune_medians, prune_warmup) or (
+                prune_check is not None and prune_check(epoch, val_loss)):
             status = Status.PRUNED
             break
     if status.trained and best_state is not None:
