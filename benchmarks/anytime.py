@@ -17,6 +17,8 @@ Contestants (`--contestants`, comma-separated):
   gaterm-no-merge   the same, merge off
   gaterm-prune      gaterm defaults plus median pruning (`training.prune`)
   gaterm-no-merge-prune  merge off plus median pruning
+  gaterm-spread     gaterm defaults with a space-filling generation 0 (`ga.init = "spread"`)
+  gaterm-prune-spread  both
   tpe-median        Optuna TPESampler + MedianPruner(n_startup_trials=5, warm-up as gaterm's prune_warmup)
   tpe-hyperband     Optuna TPESampler + HyperbandPruner(min_resource=1, max_resource=max_epochs)
   random            Optuna RandomSampler, no pruner
@@ -60,6 +62,8 @@ GATERM = {  # contestant -> config overrides on gaterm's defaults
     "gaterm-no-merge": {"ga": {"merge": False}},
     "gaterm-prune": {"training": {"prune": True}},
     "gaterm-no-merge-prune": {"ga": {"merge": False}, "training": {"prune": True}},
+    "gaterm-spread": {"ga": {"init": "spread"}},
+    "gaterm-prune-spread": {"ga": {"init": "spread"}, "training": {"prune": True}},
 }
 OPTUNA = {"tpe-median": ("tpe", "median"), "tpe-hyperband": ("tpe", "hyperband"), "random": ("random", "none")}
 DEFAULT_CONTESTANTS = "gaterm,gaterm-no-merge,tpe-median,tpe-hyperband,random"
@@ -149,7 +153,7 @@ def _objective(ds, cfg: RunConfig, seed: int, t0: float, budget: float, record: 
 def _study(kind: str, seed: int, cfg: RunConfig, storage=None, name: str | None = None, load: bool = False):
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # not the "trial failed" of OutOfTime
     sampler_kind, pruner_kind = OPTUNA[kind]
     sampler = optuna.samplers.TPESampler(seed=seed) if sampler_kind == "tpe" else optuna.samplers.RandomSampler(seed)
     if pruner_kind == "median":

@@ -17,6 +17,7 @@ ACTIVATIONS = ("tanh", "sigmoid", "relu", "softsign", "elu")
 LOSSES = {"classification": ("cross_entropy",), "regression": ("mae", "mse", "huber")}
 DEFAULT_LOSSES = {"classification": ["cross_entropy"], "regression": ["mae", "mse"]}
 SELECTIONS = ("validation", "test")
+INITS = ("random", "spread")
 
 
 @dataclass
@@ -83,6 +84,9 @@ class GAConfig:
     # "validation" (the validation metric; the test split decides nothing) or "test" (the study's protocol:
     # selection on the test metric, whose reported result is then optimistically biased).
     selection: str = "validation"
+    # Generation 0: "random" (every gene drawn uniformly) or "spread" (each gene's values covered evenly across
+    # the population, a Latin-hypercube-like design; see gaterm.chromosome.spread_population).
+    init: str = "random"
 
     @property
     def planned_evaluations(self) -> int:
@@ -170,6 +174,7 @@ class RunConfig:
         _check(bool(ga.merge_strategy), "ga.merge_strategy", "must not be empty")
         _check(ga.selection in SELECTIONS, "ga.selection",
                f"must be one of {', '.join(SELECTIONS)}, got {ga.selection!r}{_suggest(ga.selection, SELECTIONS)}")
+        _check(ga.init in INITS, "ga.init", f"must be one of {', '.join(INITS)}, got {ga.init!r}{_suggest(ga.init, INITS)}")
         _check(tr.max_epochs >= 1, "training.max_epochs", "must be at least 1")
         _check(tr.patience >= 1, "training.patience", "must be at least 1")
         _check(tr.min_delta >= 0, "training.min_delta", "must be >= 0")

@@ -62,6 +62,8 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
                        help="children start from merged parent weights (default: on)")
         g.add_argument("--merge-strategy", metavar="NAME", help="merge strategy (default: select)")
         g.add_argument("--seed", type=non_negative_int, metavar="N")
+    g.add_argument("--init", choices=("random", "spread"), metavar="KIND",
+                   help="generation 0: random (default) or spread (each gene's values covered evenly)")
     g.add_argument("--select-on", choices=("validation", "test"), metavar="SPLIT",
                    help="the split every decision uses: validation (default) or test (the study's protocol; "
                    "its reported test result is optimistically biased)")
@@ -102,7 +104,7 @@ FLAG_TO_KEY: dict[str, tuple[str, ...]] = {
     "population": ("ga", "population"), "survivors": ("ga", "survivors"), "generations": ("ga", "generations"),
     "mutation_prob": ("ga", "mutation_prob"), "target": ("ga", "target"), "time_budget": ("ga", "time_budget_s"),
     "merge": ("ga", "merge"), "merge_strategy": ("ga", "merge_strategy"),
-    "paired_control": ("ga", "paired_control"), "select_on": ("ga", "selection"),
+    "paired_control": ("ga", "paired_control"), "select_on": ("ga", "selection"), "init": ("ga", "init"),
     "max_epochs": ("training", "max_epochs"), "patience": ("training", "patience"),
     "min_delta": ("training", "min_delta"), "device": ("training", "device"), "threads": ("training", "threads"),
     "prune": ("training", "prune"), "prune_warmup": ("training", "prune_warmup"),

@@ -21,7 +21,7 @@ from gaterm.events import EngineState
 _RESUME_CONFLICTS = ("config", "dataset", "out", "population", "survivors", "generations", "mutation_prob", "target",
                      "time_budget", "merge", "merge_strategy", "seed", "paired_control", "max_epochs", "patience",
                      "min_delta", "device", "threads", "prune", "prune_warmup", "prune_startup", "prune_lag",
-                     "select_on")
+                     "select_on", "init")
 
 
 def build_parser() -> argparse.ArgumentParser:

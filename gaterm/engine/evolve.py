@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gaterm.chromosome import Chromosome, random_chromosome
+from gaterm.chromosome import Chromosome, random_chromosome, spread_population
 from gaterm.config import RunConfig
 from gaterm.datasets import Dataset
 from gaterm.engine.backends import (
@@ -156,8 +156,12 @@ class Engine:
             population, next_id, start_gen = self._restore(self._resume, rng)
         else:
             start_gen, next_id, population = 0, 0, []
-            for _ in range(ga.population):
-                population.append(Individual(next_id, random_chromosome(rng, self.store)))
+            if ga.init == "spread":
+                first = spread_population(rng, self.store, ga.population)
+            else:
+                first = [random_chromosome(rng, self.store) for _ in range(ga.population)]
+            for chromosome in first:
+                population.append(Individual(next_id, chromosome))
                 next_id += 1
 
         stop_reason = StopReason.GENERATIONS

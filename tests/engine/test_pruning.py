@@ -124,3 +124,4 @@ def test_pruning_from_generation_0_gives_the_serial_results_with_two_workers(dig
     assert _key(parallel) == _key(serial)
     assert any(r.status is Status.PRUNED and r.generation == 0 for r in serial.records)
     assert all(math.isfinite(r.metric) for r in serial.records)
+
