@@ -252,6 +252,7 @@ class Engine:
             ind = by_id[task.id]
             self.emit(EvaluationStarted(gen, ind.id, ind.chromosome, ind.parents))
             if prune:  # the outcomes of the first `task.after` tasks are recorded by now (the backend waits)
+                assert all(p.record is not None for p in pending[: task.after]), "backend ignored task.after"
                 earlier = self._curves + self._completed_curves(pending[: task.after])
                 task = dataclasses.replace(task, prune_medians=medians_for(
                     ind.chromosome.loss, earlier, cfg.training.prune_startup))
