@@ -293,7 +293,7 @@ def main() -> None:
     ap.add_argument("--budgets", default="", help="per data set overrides, e.g. mnist-10k=120,boston=30")
     ap.add_argument("--procs", type=int, default=1, help="processes per contestant (1 or 2)")
     ap.add_argument("--contestants", default=DEFAULT_CONTESTANTS)
-    ap.add_argument("--headline", default="gaterm", help="the gaterm contestant of the last line")
+    ap.add_argument("--headline", help="the gaterm contestant of the last line (default: the first one run)")
     ap.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
     ap.add_argument("--json", help="also write every contestant's events and the tables here")
     args = ap.parse_args()
@@ -306,6 +306,7 @@ def main() -> None:
         raise SystemExit(f"unknown contestant(s): {', '.join(unknown)}")
     if REFERENCE not in contestants:
         raise SystemExit(f"the reference contestant {REFERENCE} must run")
+    headline_of = args.headline or next((c for c in contestants if c in GATERM), "")
     budgets = {k: float(v) for k, v in (p.split("=") for p in args.budgets.split(",") if p)}
     report, headline = {}, []
     for name in args.datasets.split(","):
@@ -327,8 +328,8 @@ def main() -> None:
         rows = analyse(name, higher, budget, runs)
         print_table(name, budget, args.seeds, args.procs, rows)
         report[name] = {"budget": budget, "higher_is_better": higher, "rows": rows, "events": runs}
-        if args.headline in rows:
-            h, o = rows[args.headline], rows[REFERENCE]
+        if headline_of in rows:
+            h, o = rows[headline_of], rows[REFERENCE]
             reach = f"{h['reach']:.2f}" if math.isfinite(h["reach"]) else "not reached"
             if math.isnan(h["test@1.0"]) or math.isnan(o["test@1.0"]):
                 verdict = "n/a"
@@ -338,7 +339,7 @@ def main() -> None:
                             f"{h['test@1.0']:.4f} vs Optuna's {o['test@1.0']:.4f}: {verdict})")
     if args.json:
         Path(args.json).write_text(json.dumps(report, default=str, indent=1), encoding="utf-8")
-    print(f"\n{args.headline}'s time to reach Optuna TPE+Median's final incumbent validation metric, fraction of "
+    print(f"\n{headline_of}'s time to reach Optuna TPE+Median's final incumbent validation metric, fraction of "
           f"the budget, median over {args.seeds} seeds, --procs {args.procs} (goal <= 0.5): " + "; ".join(headline))
 
 
