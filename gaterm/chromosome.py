@@ -77,3 +77,33 @@ def random_chromosome(rng: np.random.Generator, store: GeneStore) -> Chromosome:
         batch_size=int(_pick(rng, store.batch_size)),
         layers=tuple(random_layer(rng, store) for _ in range(depth)),
     )
+
+
+def _spread(rng: np.random.Generator, values: list, n: int) -> list:
+    """`n` values covering `values` as evenly as possible (each appears n // len or one more times), shuffled."""
+    pool: list = []
+    while len(pool) < n:
+        pool += [values[int(i)] for i in rng.permutation(len(values))]
+    return [pool[int(i)] for i in rng.permutation(n)] if n else []
+
+
+def spread_population(rng: np.random.Generator, store: GeneStore, n: int) -> list[Chromosome]:
+    """`n` chromosomes that cover the gene store evenly, gene by gene (a Latin-hypercube-like design over
+    categorical genes): every value of a gene appears about n / len(values) times, independently of the other
+    genes. A learning rate is spread among the individuals with the same optimizer, and a layer position's
+    neurons and activation among the individuals deep enough to have it."""
+    depths = [int(d) for d in _spread(rng, store.layers, n)]
+    optimizers = [str(o) for o in _spread(rng, store.optimizer, n)]
+    losses = [str(x) for x in _spread(rng, store.loss, n)]
+    batches = [int(b) for b in _spread(rng, store.batch_size, n)]
+    rates = [0.0] * n
+    for opt in dict.fromkeys(optimizers):
+        who = [i for i in range(n) if optimizers[i] == opt]
+        for i, r in zip(who, _spread(rng, store.rates_for(opt), len(who))):
+            rates[i] = float(r)
+    layers: list[list[LayerGene]] = [[] for _ in range(n)]
+    for pos in range(max(depths, default=0)):
+        who = [i for i in range(n) if depths[i] > pos]
+        for i, width, act in zip(who, _spread(rng, store.neurons, len(who)), _spread(rng, store.activation, len(who))):
+            layers[i].append(LayerGene(int(width), str(act)))
+    return [Chromosome(optimizers[i], losses[i], rates[i], batches[i], tuple(layers[i])) for i in range(n)]

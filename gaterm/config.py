@@ -21,6 +21,7 @@ SELECTIONS = ("validation", "test")
 TABLE_TASKS = ("auto", "classification", "regression")
 IMPUTE_RULES = ("none", "median")
 TABLE_DATASET = "table"  # the built-in data set that reads [data] file
+INITS = ("random", "spread")
 
 
 @dataclass
@@ -93,6 +94,9 @@ class GAConfig:
     # Warm start: a previous run directory whose best individuals (distinct genes, by its selection metric) seed
     # generation 0; with the very same splits they start from their trained weights (see docs/your-data.md).
     init_from: str | None = None
+    # Generation 0: "random" (every gene drawn uniformly) or "spread" (each gene's values covered evenly across
+    # the population, a Latin-hypercube-like design; see gaterm.chromosome.spread_population).
+    init: str = "random"
 
     @property
     def planned_evaluations(self) -> int:
@@ -116,10 +120,15 @@ class TrainingConfig:
     device: str = "cpu"
     threads: int = 0  # 0: let gaterm choose
     # Median pruning (off by default so the study's experiment stays comparable): stop an evaluation after epoch
-    # k > prune_warmup when its best validation loss so far is worse than the median, over earlier generations'
-    # evaluations, of their best validation loss up to epoch k.
+    # k > prune_warmup when its best validation loss so far is worse than the median, over earlier completed
+    # evaluations with the same loss, of their best validation loss up to epoch k. "Earlier": every evaluation of
+    # a finished generation, and in the current one those at least prune_lag + 1 positions before it (so results
+    # do not depend on the worker count; at most prune_lag + 1 evaluations then run at once). Nothing is pruned
+    # while fewer than prune_startup such curves exist (Optuna's n_startup_trials).
     prune: bool = False
     prune_warmup: int = 5
+    prune_startup: int = 5
+    prune_lag: int = 3
 
 
 @dataclass
@@ -203,6 +212,7 @@ class RunConfig:
         _check(bool(ga.merge_strategy), "ga.merge_strategy", "must not be empty")
         _check(ga.selection in SELECTIONS, "ga.selection",
                f"must be one of {', '.join(SELECTIONS)}, got {ga.selection!r}{_suggest(ga.selection, SELECTIONS)}")
+        _check(ga.init in INITS, "ga.init", f"must be one of {', '.join(INITS)}, got {ga.init!r}{_suggest(ga.init, INITS)}")
         _check(tr.max_epochs >= 1, "training.max_epochs", "must be at least 1")
         _check(tr.patience >= 1, "training.patience", "must be at least 1")
         _check(tr.min_delta >= 0, "training.min_delta", "must be >= 0")
@@ -230,6 +240,8 @@ class RunConfig:
                 _check(getattr(d, name) == getattr(DataConfig(), name), f"data.{name}",
                        f"only the '{TABLE_DATASET}' data set reads a file (--data), but dataset is {self.dataset!r}")
         _check(ga.init_from is None or bool(ga.init_from), "ga.init_from", "must not be empty")
+        _check(tr.prune_startup >= 1, "training.prune_startup", "must be at least 1")
+        _check(tr.prune_lag >= 0, "training.prune_lag", "must be >= 0")
         for name in ("optimizer", "learning_rate", "batch_size", "layers", "neurons", "activation"):
             values = getattr(g, name)
             _check(len(values) > 0, f"genes.{name}", "must list at least one value")

@@ -145,7 +145,7 @@ class EngineState:
     population: list[tuple[int, Chromosome, tuple[int, int] | None, EvaluationRecord | None]]
     weights: dict[int, list]
     rng_state: dict
-    curves: list[tuple[float, ...]]
+    curves: list[tuple[str, tuple[float, ...]]]  # (loss, validation curve) of completed evaluations (pruning)
     records: list[EvaluationRecord]
     best_id: int | None
     best_layers: list | None

@@ -64,6 +64,8 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
                        help="children start from merged parent weights (default: on)")
         g.add_argument("--merge-strategy", metavar="NAME", help="merge strategy (default: select)")
         g.add_argument("--seed", type=non_negative_int, metavar="N")
+    g.add_argument("--init", choices=("random", "spread"), metavar="KIND",
+                   help="generation 0: random (default) or spread (each gene's values covered evenly)")
     g.add_argument("--select-on", choices=("validation", "test"), metavar="SPLIT",
                    help="the split every decision uses: validation (default) or test (the study's protocol; "
                    "its reported test result is optimistically biased)")
@@ -79,9 +81,15 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
                    help="torch threads per evaluation (default: 1; --workers scales better)")
     t.add_argument("--prune", action=argparse.BooleanOptionalAction, default=None,
                    help="median pruning: stop an evaluation after epoch k when its best validation loss so far "
-                   "is worse than the median of earlier generations' best-so-far at epoch k (default: off)")
+                   "is worse than the median of earlier evaluations' (same loss) best-so-far at epoch k "
+                   "(default: off)")
     t.add_argument("--prune-warmup", type=non_negative_int, metavar="K",
                    help="epochs before pruning may start (5)")
+    t.add_argument("--prune-startup", type=positive_int, metavar="N",
+                   help="completed curves of the same loss needed before pruning starts (5)")
+    t.add_argument("--prune-lag", type=non_negative_int, metavar="L",
+                   help="an evaluation is compared with its generation's evaluations at least L + 1 positions "
+                   "earlier; with pruning at most L + 1 run at once (3)")
     e = p.add_argument_group("execution (results do not depend on these)")
     e.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="evaluate N individuals at once in worker processes (default: 1)")
@@ -115,13 +123,14 @@ FLAG_TO_KEY: dict[str, tuple[str, ...]] = {
     "population": ("ga", "population"), "survivors": ("ga", "survivors"), "generations": ("ga", "generations"),
     "mutation_prob": ("ga", "mutation_prob"), "target": ("ga", "target"), "time_budget": ("ga", "time_budget_s"),
     "merge": ("ga", "merge"), "merge_strategy": ("ga", "merge_strategy"),
-    "paired_control": ("ga", "paired_control"), "select_on": ("ga", "selection"),
+    "paired_control": ("ga", "paired_control"), "select_on": ("ga", "selection"), "init": ("ga", "init"),
     "max_epochs": ("training", "max_epochs"), "patience": ("training", "patience"),
     "min_delta": ("training", "min_delta"), "device": ("training", "device"), "threads": ("training", "threads"),
     "prune": ("training", "prune"), "prune_warmup": ("training", "prune_warmup"),
     "mlflow": ("tracking", "mlflow_uri"), "mlflow_experiment": ("tracking", "experiment"),
     "data": ("data", "file"), "label": ("data", "label"), "task": ("data", "task"), "impute": ("data", "impute"),
     "init_from": ("ga", "init_from"),
+    "prune_startup": ("training", "prune_startup"), "prune_lag": ("training", "prune_lag"),
 }
 _PATH_FLAGS = ("data", "init_from")  # made absolute: worker processes and the stored config.toml need them so
 

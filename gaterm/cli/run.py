@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 # flags a resumed run cannot take: it continues with its own config.toml
 _RESUME_CONFLICTS = ("config", "dataset", "out", "population", "survivors", "generations", "mutation_prob", "target",
                      "time_budget", "merge", "merge_strategy", "seed", "paired_control", "max_epochs", "patience",
-                     "min_delta", "device", "threads", "prune", "prune_warmup", "select_on", "data", "label", "task",
-                     "impute", "init_from")
+                     "min_delta", "device", "threads", "prune", "prune_warmup", "prune_startup", "prune_lag",
+                     "select_on", "init", "data", "label", "task", "impute", "init_from")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -43,6 +43,9 @@ class EvalTask:
     prune_warmup: int = 5
     # a warm start: `init_layers` are trained weights, so they compete as "epoch 0" for early stopping's best
     keep_initial: bool = False
+    # start only once the outcomes of the batch's first `after` tasks have been handed to the engine (which fills
+    # in `prune_medians` from them in `may_start`): what a task is compared with never depends on timing
+    after: int = 0
 
 
 @dataclass(frozen=True)
@@ -54,14 +57,15 @@ class EvalOutcome:
 
 class EvaluationBackend(Protocol):
     """Runs tasks and yields their outcomes in task order; `may_start(task)` is asked before starting (or
-    submitting) each task and starts nothing more once it says no."""
+    submitting) each task, never before the outcomes of its first `task.after` tasks were yielded, and returns
+    the task to run (the engine may fill in its pruning medians) or None: start nothing more."""
 
     def start(self, config: RunConfig, data: DeviceData) -> None: ...
 
     def run(
         self,
         tasks: Sequence[EvalTask],
-        may_start: Callable[[EvalTask], bool],
+        may_start: Callable[[EvalTask], EvalTask | None],
         on_epoch: Callable[[EvalTask, int, float], None] | None,
         should_stop: Callable[[], bool],
     ) -> Iterator[EvalOutcome]: ...
@@ -123,8 +127,9 @@ class SerialBackend:
 
     def run(self, tasks, may_start, on_epoch, should_stop) -> Iterator[EvalOutcome]:
         assert self._data is not None and self._training is not None
-        for task in tasks:
-            if not may_start(task):
+        for queued in tasks:
+            task = may_start(queued)
+            if task is None:
                 return
             cb = (lambda e, v, t=task: on_epoch(t, e, v)) if on_epoch is not None else None
             yield run_task(task, self._data, self._training, cb, should_stop)
@@ -217,26 +222,32 @@ def _in_order(
     tasks: Sequence[EvalTask],
     submit: Callable[[EvalTask], Any],
     capacity: int,
-    may_start: Callable[[EvalTask], bool],
+    may_start: Callable[[EvalTask], EvalTask | None],
     waiting: Callable[[], None],
     cancel: Callable[[list[Any]], Any],
     poll_s: float,
 ) -> Iterator[EvalOutcome]:
     """Yield the outcomes of futures in task order while keeping `capacity` tasks running: a finished later
-    task never leaves its worker idle behind an earlier, longer one. `waiting` runs while a result is awaited
-    (to pass on a stop); whatever is still pending when the consumer stops is cancelled."""
+    task never leaves its worker idle behind an earlier, longer one (unless its `after` says it must wait for
+    an earlier outcome). `waiting` runs while a result is awaited (to pass on a stop); whatever is still pending
+    when the consumer stops is cancelled."""
     futures: dict[int, Any] = {}
     nxt = 0
+    yielded = 0
 
     def fill() -> None:
         nonlocal nxt
-        while nxt < len(tasks) and sum(not f.done() for f in futures.values()) < capacity \
-                and may_start(tasks[nxt]):
-            futures[nxt] = submit(tasks[nxt])
+        while nxt < len(tasks) and tasks[nxt].after <= yielded \
+                and sum(not f.done() for f in futures.values()) < capacity:
+            task = may_start(tasks[nxt])
+            if task is None:
+                return
+            futures[nxt] = submit(task)
             nxt += 1
 
     try:
         for i in range(len(tasks)):
+            yielded = i
             fill()
             if i not in futures:
                 return

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gaterm.chromosome import Chromosome, random_chromosome
+from gaterm.chromosome import Chromosome, random_chromosome, spread_population
 from gaterm.config import RunConfig
 from gaterm.datasets import Dataset
 from gaterm.engine.backends import (
@@ -33,7 +33,7 @@ from gaterm.engine.fitness import (
     warm_up,
 )
 from gaterm.engine.operators import crossover, mutate, select
-from gaterm.engine.pruning import median_curve
+from gaterm.engine.pruning import medians_for
 from gaterm.errors import GatermError
 from gaterm.events import (
     CheckpointReady,
@@ -104,7 +104,9 @@ class Engine:
         self._resume = resume
         self._run_started = False
         self._elapsed_before = resume.elapsed_s if resume is not None else 0.0
-        self._curves: list[tuple[float, ...]] = []  # validation curves of finished generations (pruning)
+        # (loss, validation curve) of the completed evaluations of finished generations (pruning compares like
+        # with like: a task only sees the curves of its own loss)
+        self._curves: list[tuple[str, tuple[float, ...]]] = []
         self._curve_of: dict[int, tuple[float, ...]] = {}
         self._seeds = list(seed_population)[: config.ga.population]
         self._warm_layers: dict[int, list[LayerWeights]] = {}  # generation-0 ids that start from trained weights
@@ -176,8 +178,13 @@ class Engine:
                 if layers is not None:
                     self._warm_layers[next_id] = layers
                 next_id += 1
-            for _ in range(ga.population - len(self._seeds)):
-                population.append(Individual(next_id, random_chromosome(rng, self.store)))
+            fill = ga.population - len(self._seeds)
+            if ga.init == "spread":
+                first = spread_population(rng, self.store, fill) if fill > 0 else []
+            else:
+                first = [random_chromosome(rng, self.store) for _ in range(fill)]
+            for chromosome in first:
+                population.append(Individual(next_id, chromosome))
                 next_id += 1
 
         stop_reason = StopReason.GENERATIONS
@@ -191,8 +198,7 @@ class Engine:
                 self.emit(GenerationFinished(self._summarize(gen, population, keep)))
             if stop_reason is not StopReason.GENERATIONS or gen == ga.generations - 1:
                 break
-            self._curves += [self._curve_of[ind.id] for ind in pending
-                             if ind.id in self._curve_of and ind.record is not None and ind.record.status is Status.OK]
+            self._curves += self._completed_curves(pending)
             population = [ind for ind in population if ind.id in keep]
             population.sort(key=lambda ind: ind.id)
             self._weights = {i: w for i, w in self._weights.items() if i in keep}
@@ -227,7 +233,9 @@ class Engine:
         rng.bit_generator.state = st.rng_state
         population = [Individual(i, c, p, r) for i, c, p, r in st.population]
         self._weights = dict(st.weights)
-        self._curves = list(st.curves)
+        # a checkpoint from before curves carried their loss: usable only when the run has a single loss
+        only = self.store.loss[0] if len(self.store.loss) == 1 else None
+        self._curves = [(loss or only, tuple(c)) for loss, c in st.curves if loss or only]
         self._records = list(st.records)
         by_id = {r.id: r for r in self._records}
         self._best_record = by_id.get(st.best_id) if st.best_id is not None else None
@@ -239,9 +247,10 @@ class Engine:
     ) -> StopReason:
         """Merge each child's initial weights here, evaluate through the backend, record in id order."""
         cfg, ga = self.config, self.config.ga
-        medians = median_curve(self._curves) if cfg.training.prune and self._curves else None
+        prune = cfg.training.prune
+        lag = cfg.training.prune_lag
         tasks, merge_times, merge_notes = [], {}, {}
-        for ind in pending:
+        for position, ind in enumerate(pending):
             seed = evaluation_seed(cfg.seed, ind.id)
             init_layers = self._warm_layers.get(ind.id) if gen == 0 else None
             if self.merge_strategy is not None and ind.parents is not None:
@@ -251,22 +260,28 @@ class Engine:
             merged = init_layers is not None and ind.parents is not None
             tasks.append(EvalTask(ind.id, gen, ind.chromosome, seed, init_layers,
                                   control=merged and ga.paired_control,
-                                  prune_medians=medians, prune_warmup=cfg.training.prune_warmup,
-                                  keep_initial=init_layers is not None and ind.parents is None))
+                                  prune_warmup=cfg.training.prune_warmup,
+                                  keep_initial=init_layers is not None and ind.parents is None,
+                                  after=max(0, position - lag) if prune else 0))
         by_id = {ind.id: ind for ind in pending}
         reason = {"why": StopReason.GENERATIONS}
 
-        def may_start(task: EvalTask) -> bool:
+        def may_start(task: EvalTask) -> EvalTask | None:
             if self.should_stop():
                 reason["why"] = StopReason.CANCELLED
-                return False
+                return None
             elapsed = self._elapsed_before + time.perf_counter() - self._t0
             if ga.time_budget_s is not None and elapsed >= ga.time_budget_s:
                 reason["why"] = StopReason.TIME_BUDGET
-                return False
+                return None
             ind = by_id[task.id]
             self.emit(EvaluationStarted(gen, ind.id, ind.chromosome, ind.parents))
-            return True
+            if prune:  # the outcomes of the first `task.after` tasks are recorded by now (the backend waits)
+                assert all(p.record is not None for p in pending[: task.after]), "backend ignored task.after"
+                earlier = self._curves + self._completed_curves(pending[: task.after])
+                task = dataclasses.replace(task, prune_medians=medians_for(
+                    ind.chromosome.loss, earlier, cfg.training.prune_startup))
+            return task
 
         def on_epoch(task: EvalTask, epoch: int, val_loss: float) -> None:
             self.emit(EpochFinished(gen, task.id, epoch, cfg.training.max_epochs, val_loss))
@@ -289,6 +304,11 @@ class Engine:
         finally:
             outcomes.close()
         return StopReason.GENERATIONS
+
+    def _completed_curves(self, individuals: Sequence[Individual]) -> list[tuple[str, tuple[float, ...]]]:
+        """(loss, validation curve) of those of `individuals` whose evaluation completed (status ok), in order."""
+        return [(ind.chromosome.loss, self._curve_of[ind.id]) for ind in individuals
+                if ind.id in self._curve_of and ind.record is not None and ind.record.status is Status.OK]
 
     def _record(
         self, gen: int, ind: Individual, out: EvalOutcome, merged: bool, merge_time: float,

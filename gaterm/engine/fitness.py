@@ -163,6 +163,7 @@ def evaluate(
     prune_medians: Sequence[float] | None = None,
     prune_warmup: int = 5,
     keep_initial: bool = False,
+    prune_check: Callable[[int, float], bool] | None = None,
 ) -> FitnessResult:
     """Train `c` (from `init_layers` if given, else a fresh init) and score it on the validation and test splits.
 
@@ -174,6 +175,8 @@ def evaluate(
     of Optuna's median pruner; the best weights so far are scored as usual and the status is "pruned".
     With `keep_initial` (a warm start from trained weights), `init_layers` count as epoch 0: training must beat
     their validation loss, else they are what is kept and scored.
+    `prune_check(epoch, val_loss)`, if given, is asked after every epoch too and prunes the same way when it
+    returns True (an outside pruner, e.g. Optuna's in benchmarks/anytime.py).
     """
     model = init_model(c, data, seed)
     if init_layers is not None:
@@ -224,7 +227,8 @@ def evaluate(
             wait += 1
             if wait >= cfg.patience:
                 break
-        if should_prune(curve, prune_medians, prune_warmup):
+        if should_prune(curve, prune_medians, prune_warmup) or (
+                prune_check is not None and prune_check(epoch, val_loss)):
             status = Status.PRUNED
             break
     if status.trained and best_state is not None:

@@ -1,5 +1,10 @@
 """Median pruning: stop an evaluation whose best validation loss so far is worse than what earlier evaluations
-had reached by the same epoch (the rule of Optuna's median pruner)."""
+with the same loss had reached by the same epoch (the rule of Optuna's median pruner).
+
+Which earlier evaluations count is decided by the engine (`Engine._prune_medians`): the completed (status ok)
+evaluations of finished generations, and those of the current generation at least `prune_lag` + 1 positions
+earlier, so the rule does not depend on which worker finished first. Curves are only compared with curves of
+the same loss (an MSE curve is not on an MAE curve's scale)."""
 
 from __future__ import annotations
 
@@ -21,6 +26,17 @@ def median_curve(curves: Sequence[Sequence[float]]) -> list[float]:
         vals = [float(c[k]) for c in best if len(c) > k and math.isfinite(c[k])]
         out.append(float(np.median(vals)) if vals else math.inf)
     return out
+
+
+def medians_for(
+    loss: str, curves: Sequence[tuple[str, Sequence[float]]], startup: int
+) -> list[float] | None:
+    """The median curve of the `curves` (pairs of loss, curve) that have `loss`, or None (no pruning) while fewer
+    than `startup` of them exist (and always when none does): Optuna's `n_startup_trials`, per loss."""
+    own = [c for name, c in curves if name == loss]
+    if not own or len(own) < startup:
+        return None
+    return median_curve(own)
 
 
 def should_prune(curve: Sequence[float], medians: Sequence[float] | None, warmup: int) -> bool:

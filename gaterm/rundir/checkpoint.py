@@ -63,7 +63,7 @@ def save_checkpoint(path: Path, state: Any, config: Any) -> None:
             for i, c, p, r in state.population
         ],
         "rng_state": state.rng_state,
-        "curves": [list(c) for c in state.curves],
+        "curves": [[loss, list(c)] for loss, c in state.curves],
         "records": [_record_to_json(r) for r in state.records],
         "best_id": state.best_id,
         "elapsed_s": state.elapsed_s,
@@ -102,7 +102,8 @@ def load_checkpoint(path: Path, config: Any) -> Any:
             ],
             weights={int(k): _pairs(v) for k, v in blob["weights"].items()},
             rng_state=meta["rng_state"],
-            curves=[tuple(c) for c in meta["curves"]],
+            # before curves carried their loss they were bare lists of floats: loss "" (the engine decides)
+            curves=[(c[0], tuple(c[1])) if c and isinstance(c[0], str) else ("", tuple(c)) for c in meta["curves"]],
             records=[_record_from_json(r) for r in meta["records"]],
             best_id=meta["best_id"],
             best_layers=_pairs(blob["best_layers"]) or None,

@@ -67,29 +67,6 @@ def test_pruning_stops_an_evaluation_worse_than_the_median_and_keeps_its_partial
     assert better.status == "ok" and better.n_epochs == 20
 
 
-def test_the_engine_prunes_against_earlier_generations_only(digits):
-    from gaterm.engine.backends import SerialBackend
-
-    seen = []
-
-    class Spy(SerialBackend):
-        def run(self, tasks, *a):
-            seen.extend(tasks)
-            return super().run(tasks, *a)
-
-    cfg = tiny_config(population=6, survivors=3, generations=3)
-    cfg.training.max_epochs, cfg.training.patience = 10, 10
-    cfg.training.prune, cfg.training.prune_warmup = True, 2
-    result = Engine(cfg, digits, MeanMerge(), backend=Spy()).run()
-    assert all(t.prune_medians is None for t in seen if t.generation == 0)
-    curves = {r.id: r for r in result.records}
-    gen1 = [t for t in seen if t.generation == 1]
-    assert gen1 and all(t.prune_medians == gen1[0].prune_medians for t in gen1)
-    assert len(gen1[0].prune_medians) == max(curves[i].n_epochs for i in range(6))
-    pruned = [r for r in result.records if r.status == "pruned"]
-    assert all(r.generation >= 1 for r in pruned)
-
-
 def test_median_curve():
     assert median_curve([[3.0, 2.0, 1.0], [5.0, 4.0], [1.0]]) == [3.0, 3.0, 1.0]
     assert median_curve([]) == []

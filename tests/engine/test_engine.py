@@ -230,3 +230,19 @@ def test_a_merged_child_records_what_its_merge_chose(digits):
         assert notes["strategy"] == "select" and notes["choice"] in notes["val_losses"]
         assert notes["val_losses"][notes["choice"]] == min(notes["val_losses"].values())
     assert all(r.merge_notes is None for r in result.records if not r.merged)
+
+
+def test_generation_0_can_be_a_spread_population(digits):
+    import numpy as np
+
+    from gaterm.chromosome import spread_population
+    from gaterm.config import config_from_dict
+    from gaterm.errors import ConfigError
+
+    cfg = tiny_config(population=6, generations=1, merge=False, init="spread")
+    cfg.training.max_epochs = 1
+    result = run(cfg, digits)[0]
+    store = cfg.genes.resolve_for_task("classification")
+    assert [r.chromosome for r in result.records] == spread_population(np.random.default_rng(0), store, 6)
+    with pytest.raises(ConfigError, match="ga.init"):
+        config_from_dict({"ga": {"init": "grid"}}).validate()

@@ -45,7 +45,7 @@ def test_checkpoint_round_trip_keeps_everything_exactly(tmp_path):
     rng = np.random.default_rng(3)
     rng.random(5)
     state = EngineState(1, 5, [(0, c, None, rec), (4, c, (0, 0), None)], {0: w}, rng.bit_generator.state,
-                        [(1.0, 0.5)], [rec], 0, w, 12.5)
+                        [("mse", (1.0, 0.5))], [rec], 0, w, 12.5)
     cfg = RunConfig()
     save_checkpoint(tmp_path / "ck.pt", state, cfg)
     back = load_checkpoint(tmp_path / "ck.pt", cfg)
@@ -55,7 +55,7 @@ def test_checkpoint_round_trip_keeps_everything_exactly(tmp_path):
     r2 = np.random.default_rng(0)
     r2.bit_generator.state = back.rng_state
     assert r2.random() == rng.random()
-    assert back.elapsed_s == 12.5 and back.curves == [(1.0, 0.5)]
+    assert back.elapsed_s == 12.5 and back.curves == [("mse", (1.0, 0.5))]  # each curve keeps its loss
 
 
 def test_an_evaluation_row_round_trips_through_its_csv_cells():
