@@ -75,6 +75,19 @@ class Probe:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
+def plain_notes(notes: dict[str, Any]) -> dict[str, Any]:
+    """A strategy's notes as plain JSON values (what a run directory and a checkpoint can hold): tensors and
+    numpy values become numbers or lists, anything else its text."""
+    import json
+
+    def plain(v: Any) -> Any:
+        if hasattr(v, "tolist"):
+            return v.tolist()
+        return str(v)
+
+    return json.loads(json.dumps(notes, default=plain))
+
+
 def uses_data(strategy: object) -> bool:
     return bool(getattr(strategy, "uses_data", False))
 

@@ -49,7 +49,7 @@ from gaterm.events import (
     RunFinished,
     RunStarted,
 )
-from gaterm.merge import LayerWeights, MergeStrategy, Parent, run_merge, uses_data
+from gaterm.merge import LayerWeights, MergeStrategy, Parent, plain_notes, run_merge, uses_data
 from gaterm.states import Direction, Status, StopReason
 from gaterm.stats import fitness_time_stats
 
@@ -369,7 +369,8 @@ class Engine:
         assert self.merge_strategy is not None
         probe = make_probe(ind.chromosome, data) if uses_data(self.merge_strategy) else None
         layers = run_merge(self.merge_strategy, ind.chromosome, child_init, parents[0], parents[1], probe)
-        return layers, {"strategy": self.merge_strategy.name, **(probe.notes if probe is not None else {})}
+        notes = plain_notes(probe.notes) if probe is not None else {}
+        return layers, {"strategy": self.merge_strategy.name, **notes}
 
     def _update_best(self, rec: EvaluationRecord, layers: list[LayerWeights]) -> None:
         best = self._best_record

@@ -12,7 +12,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Markdown, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -44,11 +44,12 @@ class GatermApp(App[int]):
     TITLE = "gaterm"
     # State that views are drawn from. `tick` grows whenever a run model changes (an engine event, a run
     # opened, the compared runs picked): its watcher schedules one `refresh_views` per burst of changes.
-    viewed_key: reactive[str | None] = reactive(None, init=False)
-    tick: reactive[int] = reactive(0, init=False)
-    chart_axis: reactive[str] = reactive("time", init=False)
-    chart_zoom: reactive[bool] = reactive(False, init=False)
-    report: reactive[str] = reactive("", init=False)  # the opened comparison's tables (Markdown)
+    # `var`: reactive attributes that run their watchers but never repaint the app by themselves.
+    viewed_key: var[str | None] = var(None, init=False)
+    tick: var[int] = var(0, init=False)
+    chart_axis: var[str] = var("time", init=False)
+    chart_zoom: var[bool] = var(False, init=False)
+    report: var[str] = var("", init=False)  # the opened comparison's tables (Markdown)
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -96,3 +96,16 @@ def test_checkpoints_round_trip_the_notes(select_run, tmp_path):
     save_checkpoint(tmp_path / "ck.pt", state, cfg)
     back = load_checkpoint(tmp_path / "ck.pt", cfg)
     assert back.records == state.records
+
+
+def test_notes_become_plain_json_values():
+    import numpy as np
+    import torch
+
+    from gaterm.merge import plain_notes
+
+    notes = {"choice": "mean", "loss": torch.tensor(0.5), "weights": np.array([1.0, 2.0]), "n": np.int64(3),
+             "other": object, "nested": {"x": torch.tensor([1, 2])}}
+    plain = plain_notes(notes)
+    assert plain["choice"] == "mean" and plain["loss"] == 0.5 and plain["weights"] == [1.0, 2.0]
+    assert plain["n"] == 3 and plain["other"] == str(object) and plain["nested"] == {"x": [1, 2]}

@@ -18,7 +18,8 @@ def test_the_app_gets_the_config_file_the_flags_the_data_dir_and_out(tmp_path, m
     data_dir.mkdir()
     built = []
 
-    def fake_run_tui(config, **options):  # the CLI builds the app's objects; build the app as run_tui would
+    def fake_run_tui(config, keys_file=None, **options):  # the CLI builds the app's objects, as run_tui would
+        assert keys_file is None  # no --keys: the user's keys.toml, if any
         built.append(GatermApp(config, **options))
         return 0
 

@@ -61,11 +61,13 @@ def test_lineage_of_a_merged_child(snap_compare, make_app, monkeypatch, size):
         from gaterm.tui.widgets.tables import EvaluationTable
 
         await pilot.press("f3")
+        await pilot.pause(0.3)
         table = pilot.app.query_one(EvaluationTable)
         table.focus()
         table.move_cursor(row=table.get_row_index("8"))
+        await pilot.pause(0.3)
         await pilot.press("enter")
-        await pilot.pause()
+        await pilot.pause(0.5)  # the tree is filled once its height is known
 
     assert snap_compare(make_app(open_runs=[Path("select-run")]), terminal_size=size, run_before=open_lineage)
 

@@ -143,7 +143,7 @@ def render_convergence(series, axis, width, height, show_spreads, points) -> Tex
     with_data = [c for c in series if points(c)]
     out = Text(no_wrap=True, overflow="crop")
     if not with_data:
-        out.append("convergence: no evaluations with a finite metric yet")
+        out.append("convergence: no evaluations yet")
         return out
     first = with_data[0]
     clocks = {c.x_label for c in with_data}
