@@ -122,8 +122,9 @@ def _lock(path: Path, created: list[Path]) -> RunLock:
         if not same:  # the holder released and removed the file between our open and our lock
             os.close(fd)
             continue
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        with contextlib.suppress(OSError):  # the pid is for the message only (a full disk may refuse it)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         return RunLock(path, fd, created)
     raise RunDirError(f"cannot lock {path / LOCK}: it keeps being replaced")
 
