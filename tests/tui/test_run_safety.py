@@ -20,6 +20,7 @@ async def test_a_ui_run_on_a_directory_in_use_is_refused_and_its_own_run_holds_t
         app.out = busy
         seen_lock: list[bool] = []
         await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.running, 30)
         await wait_until(pilot, lambda: seen_lock.append((busy / LOCK).exists()) or not app.running)
         assert any(seen_lock) and not (busy / LOCK).exists()  # held while running, released at the end
     assert (busy / "summary.json").exists()
