@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from gaterm.rundir.lock import LOCK, claim_new_run_dir
-from tui.helpers import wait_until
+from tui.helpers import tui_config, wait_until
 
 
 async def test_a_ui_run_on_a_directory_in_use_is_refused_and_its_own_run_holds_the_lock(make_app, tmp_path):
     busy = tmp_path / "busy"
     other = claim_new_run_dir(busy)  # as another gaterm process would hold it
-    app = make_app(out=busy)
+    app = make_app(tui_config(max_epochs=500, patience=500), out=busy)
     notes: list[str] = []
     app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
@@ -18,11 +18,12 @@ async def test_a_ui_run_on_a_directory_in_use_is_refused_and_its_own_run_holds_t
         assert not app.running
         other.release()
         app.out = busy
-        seen_lock: list[bool] = []
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.running, 30)
-        await wait_until(pilot, lambda: seen_lock.append((busy / LOCK).exists()) or not app.running)
-        assert any(seen_lock) and not (busy / LOCK).exists()  # held while running, released at the end
+        await wait_until(pilot, lambda: app.live is not None and len(app.live.evaluations) >= 1)
+        assert (busy / LOCK).exists()  # held while it runs
+        app.action_stop_run()
+        await wait_until(pilot, lambda: not app.running)
+    assert not (busy / LOCK).exists()  # released at the end
     assert (busy / "summary.json").exists()
 
 
@@ -31,8 +32,6 @@ async def test_sigterm_quits_the_ui_like_ctrl_q_with_exit_143(make_app):
     import json
     import os
     import signal
-
-    from tui.helpers import tui_config
 
     fallback: list[int] = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: fallback.append(signum))  # never kill pytest
