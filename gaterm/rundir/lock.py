@@ -45,10 +45,10 @@ os.register_at_fork(after_in_child=_close_in_child)
 class RunLock:
     """A claimed run directory; `release()` (or leaving the `with` block) frees it. Releasing twice is harmless."""
 
-    def __init__(self, path: Path, fd: int, created: bool) -> None:
+    def __init__(self, path: Path, fd: int, created: list[Path]) -> None:
         self.path = path
         self._fd: int | None = fd
-        self._created = created  # this process created the directory: remove it again if nothing was written
+        self._created = created  # directories this process created, deepest first: removed again if left empty
         self._pid = os.getpid()
         _HELD_FDS.add(fd)
 
@@ -62,9 +62,11 @@ class RunLock:
         try:
             with contextlib.suppress(OSError):
                 os.unlink(self.path / LOCK)  # while still locked: see the module docstring
-            if self._created:
-                with contextlib.suppress(OSError):
-                    self.path.rmdir()  # only succeeds when the run never wrote a file
+            for directory in self._created:
+                try:
+                    directory.rmdir()  # only succeeds when the run never wrote a file there
+                except OSError:
+                    break
         finally:
             fd, self._fd = self._fd, None
             _HELD_FDS.discard(fd)
@@ -85,7 +87,16 @@ def holder_pid(path: Path) -> int | None:
         return None
 
 
-def _lock(path: Path, created: bool) -> RunLock:
+def _missing(path: Path) -> list[Path]:
+    """`path` and its ancestors that do not exist yet, deepest first."""
+    out = []
+    while not path.exists() and path != path.parent:
+        out.append(path)
+        path = path.parent
+    return out
+
+
+def _lock(path: Path, created: list[Path]) -> RunLock:
     """Lock `path/.lock` without waiting, retrying while the file is replaced under us."""
     for _ in range(100):
         try:
@@ -111,8 +122,9 @@ def _lock(path: Path, created: bool) -> RunLock:
         if not same:  # the holder released and removed the file between our open and our lock
             os.close(fd)
             continue
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        with contextlib.suppress(OSError):  # the pid is for the message only (a full disk may refuse it)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         return RunLock(path, fd, created)
     raise RunDirError(f"cannot lock {path / LOCK}: it keeps being replaced")
 
@@ -126,12 +138,13 @@ def claim_run_dir(path: Path, check: Callable[[Path], None] | None = None) -> Ru
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise RunDirError(f"{path} exists and is not a directory")
-    created = False
+    created: list[Path] = []
     if not path.is_dir():
         check_writable(path)
+        missing = _missing(path)
         try:
             path.mkdir(parents=True)
-            created = True
+            created = missing
         except FileExistsError:
             pass
         except OSError as exc:
@@ -162,6 +175,7 @@ def claim_default_run_dir(dataset: str, root: Path = Path("runs")) -> RunLock:
 
     base = root / f"{dataset}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     check_writable(base)
+    missing_root = _missing(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -172,9 +186,12 @@ def claim_default_run_dir(dataset: str, root: Path = Path("runs")) -> RunLock:
             path.mkdir()
         except FileExistsError:
             continue
+        except FileNotFoundError:  # another run that created `root` removed it again, empty: create it anew
+            root.mkdir(parents=True, exist_ok=True)
+            continue
         except OSError as exc:
             raise RunDirError(f"cannot create {path}: {exc.strerror or exc}") from None
-        return _lock(path, created=True)
+        return _lock(path, created=[path, *missing_root])
     raise RunDirError(f"cannot create a new run directory in {root}")
 
 

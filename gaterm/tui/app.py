@@ -153,6 +153,12 @@ class GatermApp(App[int]):
     def on_mount(self) -> None:
         if self.keymap:
             self.set_keymap(self.keymap)
+        import asyncio
+        import contextlib
+        import signal
+
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no Unix
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_sigterm)
         for error in self.plugins.errors:  # a broken plugin is named; the others still work
             self.notify(error, title="plugin", severity="warning", timeout=10)
         self._update_titles()
@@ -271,6 +277,12 @@ class GatermApp(App[int]):
     async def action_quit(self) -> None:
         self._stop.set()  # a run in progress stops after its epoch and still writes its summary
         await super().action_quit()
+
+    def _on_sigterm(self) -> None:
+        """SIGTERM (a batch scheduler, `kill`) quits like ctrl+q: a run in progress stops after its epoch and
+        writes its partial summary; `gaterm` exits with 143."""
+        self._stop.set()
+        self.exit(return_code=143)
 
     def on_unmount(self) -> None:
         self._stop.set()

@@ -6,6 +6,8 @@ import json
 import multiprocessing as mp
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -61,21 +63,26 @@ def test_a_claim_is_refused_with_the_holders_pid_and_freed_on_release(tmp_path):
         claim_new_run_dir(out)
 
 
+HOLDER_WITH_A_WORKER = """
+import os, sys, time
+from pathlib import Path
+from gaterm.rundir.lock import claim_new_run_dir
+claim_new_run_dir(Path(sys.argv[1]))
+worker = os.fork()
+if worker == 0:
+    os.close(1), os.close(2)  # the test reads the holder's output to its end
+    time.sleep(30)
+    os._exit(0)
+print(worker, flush=True)
+os._exit(0)  # killed: no release
+"""
+
+
 def test_a_killed_holder_leaves_the_directory_free_even_if_its_worker_lives_on(tmp_path):
     out = tmp_path / "run"
-    pid = os.fork()
-    if pid == 0:  # a gaterm run that forks a worker, then is killed (no release)
-        try:
-            claim_new_run_dir(out)
-            worker = os.fork()
-            if worker == 0:
-                time.sleep(5)
-                os._exit(0)
-            (tmp_path / "worker").write_text(str(worker))
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-    worker = int((tmp_path / "worker").read_text())
+    proc = subprocess.run([sys.executable, "-c", HOLDER_WITH_A_WORKER, str(out)], capture_output=True, text=True,
+                          timeout=60, check=True)
+    worker = int(proc.stdout)
     try:
         assert (out / LOCK).exists()  # stale, harmless
         claim_run_dir(out).release()  # the forked worker closed its copy of the lock
