@@ -320,7 +320,7 @@ def test_the_ui_gets_the_table_from_the_command_line(tmp_path, monkeypatch):
 
     built = []
 
-    def fake_run_tui(config, **options):
+    def fake_run_tui(config, keys_file=None, **options):
         built.append(GatermApp(config, **options))
         return 0
 
