@@ -48,6 +48,21 @@ def config_fingerprint(config: Any) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _same_config(meta: dict[str, Any], config: Any) -> bool:
+    """Whether the checkpoint was written for `config`: by the stored config read with today's defaults, else (a
+    checkpoint from before the config was stored) by its fingerprint."""
+    saved = meta.get("config_dict")
+    if isinstance(saved, dict):
+        from gaterm.config import config_from_dict
+        from gaterm.errors import ConfigError
+
+        try:
+            return config_fingerprint(config_from_dict(saved)) == config_fingerprint(config)
+        except ConfigError:
+            return False
+    return meta.get("config") == config_fingerprint(config)
+
+
 def save_checkpoint(path: Path, state: Any, config: Any) -> None:
     """Write the engine state atomically (temp file, fsync, rename); tensors and plain data only. A failed write
     (a full disk) leaves the previous checkpoint as it was and raises a RunDirError naming the file."""
@@ -56,6 +71,9 @@ def save_checkpoint(path: Path, state: Any, config: Any) -> None:
     meta = {
         "format": 1,
         "config": config_fingerprint(config),
+        # the config itself: a later gaterm compares it after reading it with its own defaults, so a key added
+        # in between (with its default) does not make an unchanged run look reconfigured
+        "config_dict": config.to_dict(),
         "next_generation": state.next_generation,
         "next_id": state.next_id,
         "population": [
@@ -90,7 +108,7 @@ def load_checkpoint(path: Path, config: Any) -> Any:
         raise RunDirError(f"{path} is not a readable gaterm checkpoint ({type(exc).__name__})") from None
     if fmt != 1:
         raise RunDirError(f"{path} has checkpoint format {fmt!r}; this gaterm reads format 1")
-    if meta.get("config") != config_fingerprint(config):
+    if not _same_config(meta, config):
         raise RunDirError(f"{path} belongs to a different configuration than {path.parent}/config.toml")
     try:
         return EngineState(

@@ -6,10 +6,12 @@ import csv
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from gaterm.chromosome import Chromosome, LayerGene
 from gaterm.config import RunConfig
+from gaterm.errors import GatermError
 from gaterm.events import EngineState, EvaluationRecord
 from gaterm.rundir.checkpoint import load_checkpoint, save_checkpoint
 from gaterm.rundir.files import truncate_rows
@@ -74,3 +76,34 @@ def test_an_evaluation_row_round_trips_through_its_csv_cells():
     old = {k: v for k, v in cells.items() if k not in ("val_metric", "test_metric", "merge_notes")}
     back = parse_row(EvaluationRow, old)  # a run directory written before these columns existed
     assert back.merge_notes is None and math.isnan(back.val_metric)
+
+
+def test_a_checkpoint_still_matches_its_config_after_gaterm_gains_a_config_key(tmp_path):
+    """A run checkpointed before a new config key existed resumes: the stored config, read with today's
+    defaults, equals the run directory's config.toml read the same way."""
+    import json
+
+    from gaterm.config import RunConfig
+    from gaterm.rundir.checkpoint import config_fingerprint
+
+    c = Chromosome("adam", "mse", 0.001, 32, (LayerGene(8, "relu"),))
+    rec = EvaluationRecord(0, 0, None, None, False, 0.5, 0.25, 3, 2, 0.1, 0.0, "ok", 7, c, val_metric=0.5,
+                           test_metric=0.4)
+    w = [(torch.randn(8, 3), torch.randn(8)), (torch.randn(1, 8), torch.randn(1))]
+    state = EngineState(1, 5, [(0, c, None, rec)], {0: w}, np.random.default_rng(3).bit_generator.state,
+                        [], [rec], 0, w, 1.0)
+    cfg = RunConfig()
+    save_checkpoint(tmp_path / "ck.pt", state, cfg)
+    # simulate the older gaterm: its stored config lacked a key today's has (training.prune_lag), so its
+    # fingerprint differs from today's reading of the same run
+    blob = torch.load(tmp_path / "ck.pt", weights_only=True)
+    meta = json.loads(blob["meta"])
+    del meta["config_dict"]["training"]["prune_lag"]
+    meta["config"] = "0" * 16
+    blob["meta"] = json.dumps(meta)
+    torch.save(blob, tmp_path / "ck.pt")
+    assert config_fingerprint(cfg) != meta["config"]
+    assert load_checkpoint(tmp_path / "ck.pt", cfg).next_generation == 1
+    other = RunConfig(seed=5)
+    with pytest.raises(GatermError, match="different configuration"):
+        load_checkpoint(tmp_path / "ck.pt", other)
