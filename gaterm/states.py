@@ -32,14 +32,12 @@ class Status(enum.StrEnum):
 
     def text(self, error: str | None = None) -> str:
         """The status as `evaluations.csv` writes it: `ok`, `diverged`, `pruned` or `error: MESSAGE`."""
-        return f"error: {error or ''}".rstrip() if self is Status.ERROR else self.value
+        return _with_error(self, Status.ERROR, error)
 
     @staticmethod
     def parse(text: str) -> tuple[Status, str | None]:
         """The inverse of `text`: (status, error message or None). Raises ValueError on anything else."""
-        if text == "error" or text.startswith("error:"):
-            return Status.ERROR, text.partition(":")[2].strip() or None
-        return Status(text), None
+        return _parse_with_error(Status, Status.ERROR, text)
 
 
 class StopReason(enum.StrEnum):
@@ -57,13 +55,26 @@ class StopReason(enum.StrEnum):
 
     def text(self, error: str | None = None) -> str:
         """As `summary.json` writes it: the value, or `error: MESSAGE`."""
-        return f"error: {error or ''}".rstrip() if self is StopReason.ERROR else self.value
+        return _with_error(self, StopReason.ERROR, error)
 
     @staticmethod
     def parse(text: str) -> tuple[StopReason, str | None]:
-        if text == "error" or text.startswith("error:"):
-            return StopReason.ERROR, text.partition(":")[2].strip() or None
-        return StopReason(text), None
+        return _parse_with_error(StopReason, StopReason.ERROR, text)
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def _with_error(value: enum.StrEnum, error_value: enum.StrEnum, error: str | None) -> str:
+    """`value` as text; the error value carries its message: `error: MESSAGE`."""
+    return f"{error_value.value}: {error or ''}".rstrip() if value is error_value else value.value
+
+
+def _parse_with_error(kind: type[E], error_value: E, text: str) -> tuple[E, str | None]:
+    """The inverse of `_with_error`: (value, message or None); ValueError for a text that is no value."""
+    if text == error_value.value or text.startswith(error_value.value + ":"):
+        return error_value, text.partition(":")[2].strip() or None
+    return kind(text), None
 
 
 class Direction(enum.Enum):

@@ -14,26 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
+from procs import KEY
+from procs import SMALL_RUN as CONFIG
 
 from gaterm.cli import main
-
-CONFIG = """
-dataset = "digits"
-seed = 11
-[ga]
-population = 6
-survivors = 3
-generations = 5
-mutation_prob = 0.3
-[training]
-max_epochs = 8
-patience = 3
-[genes]
-neurons = [8, 16, 32]
-layers = [1, 2]
-batch_size = [64, 128]
-"""
-KEY = ("generation", "id", "parent_a", "parent_b", "merged", "metric", "val_loss", "n_epochs", "status", "genes")
 
 
 def rows(path: Path) -> list[tuple]:

@@ -72,7 +72,9 @@ def test_median_curve():
     assert median_curve([]) == []
 
 
-def test_an_exception_inside_one_evaluation_is_recorded_and_the_run_goes_on(digits, monkeypatch):
+@pytest.fixture
+def flaky_evaluations(monkeypatch):
+    """Every evaluation whose seed is a multiple of 3 raises inside the fitness function."""
     from gaterm.engine import backends
 
     real = backends.evaluate
@@ -83,6 +85,9 @@ def test_an_exception_inside_one_evaluation_is_recorded_and_the_run_goes_on(digi
         return real(chromosome, data, training, seed, *args, **kw)
 
     monkeypatch.setattr(backends, "evaluate", flaky)
+
+
+def test_an_exception_inside_one_evaluation_is_recorded_and_the_run_goes_on(digits, flaky_evaluations):
     cfg = small()
     cfg.ga.paired_control = False
     result = Engine(cfg, digits, MeanMerge()).run()
@@ -144,26 +149,17 @@ def test_min_delta_is_in_the_targets_units():
     assert loss_delta(0.01, "cross_entropy", cls) == 0.01
 
 
-def test_every_consumer_uses_one_rule_for_fitness_time_statistics(digits, monkeypatch, tmp_path):
+def test_every_consumer_uses_one_rule_for_fitness_time_statistics(digits, flaky_evaluations, tmp_path):
     """Errored rows (nothing trained) are left out of every time statistic, diverged and pruned rows count: the
     generation summary, summary.json, the run read back (the UI) and compare's analysis agree."""
     import json
 
-    from gaterm.engine import backends
     from gaterm.experiment.analysis import _subset, _times
     from gaterm.experiment.arms import ArmRun
     from gaterm.rundir.reader import read_run_dir
     from gaterm.rundir.writer import RunWriter
     from gaterm.stats import fitness_time_stats
 
-    real = backends.evaluate
-
-    def flaky(chromosome, data, training, seed, *args, **kw):
-        if seed % 3 == 0:
-            raise RuntimeError("injected failure")
-        return real(chromosome, data, training, seed, *args, **kw)
-
-    monkeypatch.setattr(backends, "evaluate", flaky)
     cfg = small()
     cfg.ga.paired_control = False
     events = []
