@@ -59,7 +59,7 @@ def _seeds(data: dict[str, Any], arms: dict[str, Any]) -> list[str]:
         return [str(s) for s in seeds]
     found: list[str] = []
     for arm in arms.values():
-        for s in (_get(arm, "best_metric_per_seed") or {}):
+        for s in (_get(arm, "best_test_metric_per_seed") or _get(arm, "best_metric_per_seed") or {}):
             if str(s) not in found:
                 found.append(str(s))
     return found
@@ -85,20 +85,24 @@ def report_markdown(data: Any, title: str = "") -> str:
         comps = ds.get("comparisons") if isinstance(ds.get("comparisons"), dict) else {}
         metric = ds.get("metric_name") or "metric"
         names = list(arms) or [BASIC, *comps]
+        # compare.json of gaterm >= 0.2: the test metric of each run's best by validation; older: the best metric
+        new = any(isinstance(a, dict) and "best_test_metric_per_seed" in a for a in arms.values())
+        per_seed_key, mean_key = (("best_test_metric_per_seed", "best_test_metric_mean") if new
+                                  else ("best_metric_per_seed", "best_metric_mean"))
+        result = f"test {metric} of the best by {data.get('selection') or 'validation'}" if new else f"best {metric}"
         lines += [f"## {name}", "", "### Table 1, as in the study (all evaluations)", ""]
         lines += _table(["", *names], [
             ["average fitness time (s)", *(_num(_get(arms, a, "all", "fitness_time_mean_s")) for a in names)],
             ["time skewness", *(_num(_get(arms, a, "all", "fitness_time_skewness"), ".2f") for a in names)],
-            [f"result ({metric}, mean of best per seed)", *(_num(_get(arms, a, "best_metric_mean"), ".4f")
-                                                            for a in names)],
+            [f"result ({result}, mean over seeds)", *(_num(_get(arms, a, mean_key), ".4f") for a in names)],
         ])
         seeds = _seeds(data, arms)
         if seeds:
             lines += ["### Per seed", ""]
             rows = []
             for s in seeds:
-                rows.append([f"seed {s}: best {metric}",
-                             *(_num(_get(arms, a, "best_metric_per_seed", s), ".4f") for a in names)])
+                rows.append([f"seed {s}: {result}",
+                             *(_num(_get(arms, a, per_seed_key, s), ".4f") for a in names)])
             for s in seeds:
                 rows.append([f"seed {s}: total duration (s)",
                              *(_num(_get(arms, a, "total_duration_s_per_seed", s), ".1f") for a in names)])
@@ -112,10 +116,14 @@ def report_markdown(data: Any, title: str = "") -> str:
                 ["mean fitness time ratio, generations >= 1",
                  *(_ci(_get(comps, a, "gen1", "time_ratio"), _get(comps, a, "gen1", "time_ratio_ci"))
                    for a in merges)],
+                ["... normalized by each arm's generation-0 time",
+                 *(_ci(_get(comps, a, "gen1_normalized", "time_ratio"), _get(comps, a, "gen1_normalized", "time_ratio_ci"))
+                   for a in merges)],
                 ["Mann-Whitney U p (generations >= 1)", *(_p(_get(comps, a, "gen1", "mann_whitney_p")) for a in merges)],
                 ["result difference merge - basic [95% CI]",
                  *(_ci(_get(comps, a, "result_diff", "mean"), _get(comps, a, "result_diff", "ci"), ".4f")
                    for a in merges)],
+                ["TOST p: equivalent within the margin", *(_p(_get(comps, a, "result_diff", "tost_p")) for a in merges)],
             ])
             paired = {a: _get(comps, a, "paired") for a in merges}
             if any(isinstance(p, dict) for p in paired.values()):
@@ -126,6 +134,8 @@ def report_markdown(data: Any, title: str = "") -> str:
 
                 lines += _table(["", *merges], [
                     row("pairs (excluded)", lambda p: f"{p.get('pairs', 'n/a')} ({p.get('pairs_excluded', 'n/a')})"),
+                    row("failed (diverged or error): merged / fresh",
+                        lambda p: f"{_num(_get(p, 'failure_rate', 'merged'))} / {_num(_get(p, 'failure_rate', 'fresh'))}"),
                     row("epochs ratio merged/fresh [95% CI]", lambda p: _ci(p.get("epochs_ratio"),
                                                                             p.get("epochs_ratio_ci"))),
                     row("Wilcoxon p (epochs)", lambda p: _p(p.get("epochs_wilcoxon_p"))),
@@ -135,6 +145,7 @@ def report_markdown(data: Any, title: str = "") -> str:
                                                                 f"{_num(p.get('mean_epochs_fresh'), '.1f')}"),
                     row(f"result difference merged - fresh ({metric})",
                         lambda p: _num(p.get("result_diff_mean"), ".4f")),
+                    row("TOST p (result)", lambda p: _p(p.get("result_tost_p"))),
                     row("early-stopping floor", lambda p: _num(p.get("floor"))),
                     row("share of the possible saving captured", lambda p: _num(p.get("share_of_saving_captured"))),
                 ])

@@ -359,7 +359,7 @@ async def test_a_comparison_directory_opens_every_arm_and_compares_basic_with_me
         assert app._open_run_dir(comparison) is None
         await pilot.pause()
         labels = sorted(r.label for r in app.runs.values())
-        arms = ("basic", "merge-aligned-repair", "merge-mean", "merge-select")
+        arms = ("basic", "merge-mean", "merge-select")
         assert labels == [f"boston/seed-{s}/{arm}" for s in range(3) for arm in arms]
         assert app.runs[app.compared["basic"]].label == "boston/seed-0/basic"
         assert app.runs[app.compared["merge"]].label == "boston/seed-0/merge-select"  # the default strategy's

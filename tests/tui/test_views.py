@@ -111,7 +111,10 @@ async def test_an_opened_comparison_shows_its_report_tables(make_app):
         text = markdown_text(report)
         assert "Table 1, as in the study" in text and "Per seed" in text and "Paired control" in text
         arms = data["results"]["wine-quality"]["arms"]
-        assert f"| seed 1: best mae | {arms['basic']['best_metric_per_seed']['1']:.4f} |" in text
+        assert (f"| seed 1: test mae of the best by validation | {arms['basic']['best_test_metric_per_seed']['1']:.4f} |"
+                in text)
+        nz = data["results"]["wine-quality"]["comparisons"]["merge-select"]["gen1_normalized"]
+        assert f"{nz['time_ratio']:.3f} [{nz['time_ratio_ci'][0]:.3f}, {nz['time_ratio_ci'][1]:.3f}]" in text
         paired = data["results"]["wine-quality"]["comparisons"]["merge-select"]["paired"]
         lo, hi = paired["epochs_ratio_ci"]
         assert f"{paired['epochs_ratio']:.3f} [{lo:.3f}, {hi:.3f}]" in text
