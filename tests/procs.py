@@ -38,6 +38,12 @@ def start(args: list[str], env: dict | None = None, **kw) -> subprocess.Popen:
                             env={**os.environ, **(env or {})}, **kw)
 
 
+def csv_rows(path: Path) -> list[dict]:
+    """Every row of a CSV file as a dict of its columns."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def rows(path: Path) -> list[tuple]:
     with open(path, newline="") as f:
         return [tuple(r[k] for k in KEY) for r in csv.DictReader(f)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from procs import csv_rows as rows
 
 from gaterm.cli import main
 
@@ -38,10 +38,6 @@ def gaterm(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedProces
         [sys.executable, "-m", "gaterm", *args], capture_output=True, text=True, timeout=timeout, check=False, **kw
     )
 
-
-def rows(path: Path) -> list[dict]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture

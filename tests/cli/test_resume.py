@@ -3,7 +3,6 @@ uninterrupted run of the same seed: no evaluation missing, none duplicated, same
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import random
@@ -14,15 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from procs import KEY
 from procs import SMALL_RUN as CONFIG
+from procs import rows
 
 from gaterm.cli import main
-
-
-def rows(path: Path) -> list[tuple]:
-    with open(path, newline="") as f:
-        return [tuple(r[k] for k in KEY) for r in csv.DictReader(f)]
 
 
 def start(args: list[str], env: dict | None = None) -> subprocess.Popen:

@@ -4,7 +4,6 @@ is one line with exit code 2."""
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from procs import csv_rows as rows
 
 from gaterm.cli import main
 from gaterm.config import load_config
@@ -54,10 +54,6 @@ def houses(n: int = 160, seed: int = 0) -> pd.DataFrame:
     price = 3000 * area + np.where(town == "Lund", 50_000, 0) + rng.normal(0, 20_000, n)
     return pd.DataFrame({"house": np.arange(n) + 1000, "area": area, "town": town, "price": price})
 
-
-def rows(path: Path) -> list[dict]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@ comparison runs with no --strategies, so its one merge arm is the default strate
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pytest
+from procs import csv_rows as rows
 
 from gaterm.cli import main
 
@@ -24,10 +24,6 @@ layers = [1, 2]
 batch_size = [128]
 """
 
-
-def rows(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="module")
