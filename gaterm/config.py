@@ -22,6 +22,7 @@ TABLE_TASKS = ("auto", "classification", "regression")
 IMPUTE_RULES = ("none", "median")
 TABLE_DATASET = "table"  # the built-in data set that reads [data] file
 INITS = ("random", "spread")
+SCHEDULES = ("generational", "async")
 
 
 @dataclass
@@ -97,6 +98,11 @@ class GAConfig:
     # Generation 0: "random" (every gene drawn uniformly) or "spread" (each gene's values covered evenly across
     # the population, a Latin-hypercube-like design; see gaterm.chromosome.spread_population).
     init: str = "random"
+    # "generational": each generation's children are bred together and the next generation waits for the
+    # slowest of them (the study's GA). "async" (steady state): a child is bred from the best `survivors` of
+    # everything evaluated so far the moment a worker is free; no barrier. Both run planned_evaluations
+    # evaluations; in async mode a child's "generation" is its block of population - survivors children by id.
+    schedule: str = "generational"
 
     @property
     def planned_evaluations(self) -> int:
@@ -212,6 +218,8 @@ class RunConfig:
         _check(bool(ga.merge_strategy), "ga.merge_strategy", "must not be empty")
         _check(ga.selection in SELECTIONS, "ga.selection",
                f"must be one of {', '.join(SELECTIONS)}, got {ga.selection!r}{_suggest(ga.selection, SELECTIONS)}")
+        _check(ga.schedule in SCHEDULES, "ga.schedule",
+               f"must be one of {', '.join(SCHEDULES)}, got {ga.schedule!r}{_suggest(ga.schedule, SCHEDULES)}")
         _check(ga.init in INITS, "ga.init", f"must be one of {', '.join(INITS)}, got {ga.init!r}{_suggest(ga.init, INITS)}")
         _check(tr.max_epochs >= 1, "training.max_epochs", "must be at least 1")
         _check(tr.patience >= 1, "training.patience", "must be at least 1")

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 _RESUME_CONFLICTS = ("config", "dataset", "out", "population", "survivors", "generations", "mutation_prob", "target",
                      "time_budget", "merge", "merge_strategy", "seed", "paired_control", "max_epochs", "patience",
                      "min_delta", "device", "threads", "prune", "prune_warmup", "prune_startup", "prune_lag",
-                     "select_on", "init", "data", "label", "task", "impute", "init_from")
+                     "select_on", "init", "schedule", "data", "label", "task", "impute", "init_from")
 
 
 def build_parser() -> argparse.ArgumentParser:

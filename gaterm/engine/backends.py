@@ -70,6 +70,17 @@ class EvaluationBackend(Protocol):
         should_stop: Callable[[], bool],
     ) -> Iterator[EvalOutcome]: ...
 
+    def run_async(
+        self,
+        next_task: Callable[[], EvalTask | None],
+        on_epoch: Callable[[EvalTask, int, float], None] | None,
+        should_stop: Callable[[], bool],
+    ) -> Iterator[EvalOutcome]:
+        """The steady-state schedule: `next_task()` is asked for a task whenever a slot is free (and again after
+        each yielded outcome); None means nothing to start now. Outcomes are yielded as they finish (the earliest
+        id first among those done together); it ends when nothing runs and `next_task()` gives None."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -131,6 +142,12 @@ class SerialBackend:
             task = may_start(queued)
             if task is None:
                 return
+            cb = (lambda e, v, t=task: on_epoch(t, e, v)) if on_epoch is not None else None
+            yield run_task(task, self._data, self._training, cb, should_stop)
+
+    def run_async(self, next_task, on_epoch, should_stop) -> Iterator[EvalOutcome]:
+        assert self._data is not None and self._training is not None
+        while (task := next_task()) is not None:
             cb = (lambda e, v, t=task: on_epoch(t, e, v)) if on_epoch is not None else None
             yield run_task(task, self._data, self._training, cb, should_stop)
 
@@ -264,6 +281,40 @@ def _in_order(
         cancel(list(futures.values()))
 
 
+def _as_completed(
+    next_task: Callable[[], EvalTask | None],
+    submit: Callable[[EvalTask], Any],
+    capacity: int,
+    wait_any: Callable[[list[Any], float], None],
+    waiting: Callable[[], None],
+    cancel: Callable[[list[Any]], Any],
+    poll_s: float,
+) -> Iterator[EvalOutcome]:
+    """The steady-state loop over futures: keep `capacity` tasks running, asking `next_task` for each free slot,
+    and yield outcomes as they finish (lowest id first among those done together). `wait_any(futures, timeout)`
+    returns when one is done or the timeout passes; whatever is pending when the consumer stops is cancelled."""
+    running: dict[int, Any] = {}
+    try:
+        while True:
+            while len(running) < capacity:
+                task = next_task()
+                if task is None:
+                    break
+                running[task.id] = submit(task)
+            if not running:
+                return
+            done = sorted(i for i, f in running.items() if f.done())
+            if not done:
+                wait_any(list(running.values()), poll_s)
+                waiting()
+                continue
+            for i in done:
+                out = running.pop(i).result()
+                yield _outcome_from_wire(out)
+    finally:
+        cancel(list(running.values()))
+
+
 def _stop_requested(should_stop: Callable[[], bool], grace_s: float = 0.3) -> bool:
     """Whether a stop was requested, allowing the main thread's signal handler `grace_s` to run: a signal sent
     to a whole process group may kill a worker a moment before this process's handler has set the stop."""
@@ -325,6 +376,24 @@ class ProcessPoolBackend:
                 raise Cancelled() from None
             raise GatermError(f"a worker process died ({exc}); the run can be continued with --resume") from None
 
+    def run_async(self, next_task, on_epoch, should_stop) -> Iterator[EvalOutcome]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        def waiting() -> None:
+            if should_stop():
+                self._stop.set()
+
+        try:
+            yield from _as_completed(
+                next_task, lambda t: self._pool.submit(worker_run, _task_to_wire(t)), self.workers,
+                lambda fs, timeout: wait(fs, timeout=timeout, return_when=FIRST_COMPLETED), waiting,
+                lambda futures: [f.cancel() for f in futures], poll_s=0.05,
+            )
+        except BrokenExecutor as exc:
+            if _stop_requested(should_stop):
+                raise Cancelled() from None
+            raise GatermError(f"a worker process died ({exc}); the run can be continued with --resume") from None
+
     def close(self) -> None:
         if self._pool is not None:
             if self._stop is not None:
@@ -372,17 +441,29 @@ def _dask_stop_flag(name: str, every_s: float = 0.5) -> Callable[[], bool]:
     return should_stop
 
 
-def dask_run(task: EvalTask, config: dict[str, Any], data_dir: str | None, stop: str | None = None) -> EvalOutcome:
-    """Runs on a Dask worker: the data set is loaded once per worker process (cached), by plugin name. When the
-    run's stop event `stop` is set, the evaluation ends after its current epoch (Cancelled)."""
-    from gaterm.config import config_from_dict
-
+def _dask_data(config: dict[str, Any], data_dir: str | None) -> DeviceData:
+    """This Dask worker's copy of the run's data set, loaded on first use."""
     key = _data_key(config, data_dir)
     with _DASK_LOCK:  # a Dask worker may run several tasks as threads of one process
         data = _DASK_CACHE.get(key)
         if data is None:
             torch.set_num_threads(effective_threads(int(config.get("training", {}).get("threads", 0))))
             data = _DASK_CACHE[key] = _load_worker_data(config, data_dir)
+    return data
+
+
+def dask_preload(config: dict[str, Any], data_dir: str | None) -> None:
+    """Run on every worker at the start of a run, so no evaluation pays for loading the data set (a worker
+    that joins later loads it with its first task)."""
+    _dask_data(config, data_dir)
+
+
+def dask_run(task: EvalTask, config: dict[str, Any], data_dir: str | None, stop: str | None = None) -> EvalOutcome:
+    """Runs on a Dask worker: the data set is loaded once per worker process (cached), by plugin name. When the
+    run's stop event `stop` is set, the evaluation ends after its current epoch (Cancelled)."""
+    from gaterm.config import config_from_dict
+
+    data = _dask_data(config, data_dir)
     training = config_from_dict(config).training
     init = None
     if task.init_layers is not None:
@@ -427,8 +508,29 @@ class DaskBackend:
             self._own_client = True
         self._config = config.to_dict()
         self._slots = max(1, sum(self._client.nthreads().values()))
+        data_dir = str(self.data_dir) if self.data_dir else None
+        # a worker that cannot load the data set fails each of its evaluations with the reason, recorded per row
+        with contextlib.suppress(Exception):
+            self._client.run(dask_preload, self._config, data_dir)
 
     def run(self, tasks, may_start, on_epoch, should_stop) -> Iterator[EvalOutcome]:
+        return self._drive(should_stop, lambda submit, waiting, cancel: _in_order(
+            tasks, submit, self._slots, may_start, waiting, cancel, poll_s=0.1))
+
+    def run_async(self, next_task, on_epoch, should_stop) -> Iterator[EvalOutcome]:
+        def wait_any(futures: list[Any], timeout: float) -> None:
+            from distributed import wait
+
+            with contextlib.suppress(TimeoutError):
+                wait(futures, timeout=timeout, return_when="FIRST_COMPLETED")
+
+        return self._drive(should_stop, lambda submit, waiting, cancel: _as_completed(
+            next_task, submit, self._slots, wait_any, waiting, cancel, poll_s=0.1))
+
+    def _drive(self, should_stop: Callable[[], bool], loop: Callable[..., Iterator[EvalOutcome]]
+               ) -> Iterator[EvalOutcome]:
+        """Run `loop(submit, waiting, cancel)` (one of the two schedules) against the cluster: a stop is passed
+        on to running tasks, a lost scheduler becomes one line."""
         import uuid
 
         client = self._client
@@ -454,7 +556,7 @@ class DaskBackend:
                 client.cancel(futures)
 
         try:
-            yield from _in_order(tasks, submit, self._slots, may_start, waiting, cancel, poll_s=0.1)
+            yield from loop(submit, waiting, cancel)
         except (Cancelled, GatermError):
             raise
         except Exception as exc:

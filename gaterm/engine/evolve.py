@@ -56,6 +56,10 @@ from gaterm.stats import fitness_time_stats
 Listener = Callable[[Event], None]
 
 
+def _parents(r: EvaluationRecord) -> tuple[int, int] | None:
+    return (r.parent_a, r.parent_b) if r.parent_a is not None and r.parent_b is not None else None
+
+
 @dataclass
 class Individual:
     id: int
@@ -187,6 +191,8 @@ class Engine:
                 population.append(Individual(next_id, chromosome))
                 next_id += 1
 
+        if ga.schedule == "async":
+            return self._loop_async(population, next_id, start_gen, data, rng)
         stop_reason = StopReason.GENERATIONS
         for gen in range(start_gen, ga.generations):
             pending = [ind for ind in population if ind.record is None]
@@ -195,7 +201,7 @@ class Engine:
             scored = [(ind.id, ind.record.metric) for ind in population if ind.record is not None]
             keep = set(select(scored, ga.survivors, self.direction))
             if scored:
-                self.emit(GenerationFinished(self._summarize(gen, population, keep)))
+                self.emit(GenerationFinished(self._summarize(gen, keep)))
             if stop_reason is not StopReason.GENERATIONS or gen == ga.generations - 1:
                 break
             self._curves += self._completed_curves(pending)
@@ -212,6 +218,173 @@ class Engine:
             self.emit(CheckpointReady(self._snapshot(gen + 1, next_id, population, rng)))
 
         return stop_reason
+
+    # ----- the steady-state schedule ---------------------------------------------------------------------
+    def _block(self, ind_id: int) -> int:
+        """An individual's "generation" in async mode: 0 for the first population, then blocks of
+        population - survivors children by id (so generation g has the ids it would have had generationally)."""
+        ga = self.config.ga
+        return 0 if ind_id < ga.population else 1 + (ind_id - ga.population) // (ga.population - ga.survivors)
+
+    def _block_ids(self, block: int) -> tuple[int, ...]:
+        ga = self.config.ga
+        first = 0 if block == 0 else ga.population + (block - 1) * (ga.population - ga.survivors)
+        last = ga.population if block == 0 else first + ga.population - ga.survivors
+        return tuple(range(first, min(last, ga.planned_evaluations)))
+
+    def _pool(self, upto_block: int | None = None) -> list[EvaluationRecord]:
+        """The best `survivors` records (of blocks <= `upto_block`, or all), ties to the older id: the parents to
+        breed from (all), or the survivors a checkpoint after block `upto_block` holds."""
+        recs = [r for r in self._records if upto_block is None or r.generation <= upto_block]
+        keep = set(select([(r.id, r.metric) for r in recs], self.config.ga.survivors, self.direction))
+        return sorted((r for r in recs if r.id in keep), key=lambda r: r.id)
+
+    def _loop_async(
+        self, population: list[Individual], next_id: int, start_gen: int, data: DeviceData, rng
+    ) -> StopReason:
+        """Steady state: whenever a worker is free, start the next unevaluated individual of the first
+        population, else breed a child from two distinct individuals among the best `survivors` evaluated so far
+        (merging its parents' weights), until planned_evaluations have been started. Pruning compares with every
+        completed evaluation so far. The block of ids that makes up a generation is summarized (and checkpointed)
+        once all of it and every earlier block is recorded. With one worker the order of events, and so the run,
+        is fixed by the seed; with more, which child is bred from whom depends on which evaluation finished
+        first."""
+        cfg, ga = self.config, self.config.ga
+        planned = ga.planned_evaluations
+        queue = [ind for ind in population if ind.record is None]
+        known = {ind.id: ind for ind in population if ind.record is not None}  # evaluated individuals still held
+        running: dict[int, tuple[Individual, bool, float, dict[str, Any] | None]] = {}  # + merged, merge time, notes
+        started: set[int] = set(range(start_gen))
+        done_through = start_gen - 1  # every block <= this one is recorded and summarized
+        reason = {"why": StopReason.GENERATIONS}
+        self._curves = list(self._curves)
+
+        def next_task() -> EvalTask | None:
+            nonlocal next_id
+            if self.should_stop():
+                reason["why"] = StopReason.CANCELLED
+                return None
+            elapsed = self._elapsed_before + time.perf_counter() - self._t0
+            if ga.time_budget_s is not None and elapsed >= ga.time_budget_s:
+                reason["why"] = StopReason.TIME_BUDGET
+                return None
+            if queue:
+                ind = queue.pop(0)
+            elif next_id < planned:
+                parents = [known[r.id] for r in self._pool()]
+                if len(parents) < 2:
+                    return None  # wait for another evaluation of the first population to finish
+                ia, ib = rng.choice(len(parents), size=2, replace=False)
+                pa, pb = parents[int(ia)], parents[int(ib)]
+                child = mutate(rng, crossover(rng, pa.chromosome, pb.chromosome), self.store, ga.mutation_prob)
+                ind = Individual(next_id, child, (pa.id, pb.id))
+                next_id += 1
+            else:
+                return None
+            gen = self._block(ind.id)
+            if gen not in started:
+                started.add(gen)
+                self.emit(GenerationStarted(gen, self._block_ids(gen)))
+            seed = evaluation_seed(cfg.seed, ind.id)
+            init_layers = self._warm_layers.get(ind.id)
+            notes, merge_time = None, 0.0
+            if self.merge_strategy is not None and ind.parents is not None:
+                t = time.perf_counter()
+                init_layers, notes = self._merge(ind, data, seed, list(known.values()))
+                merge_time = time.perf_counter() - t
+            merged = init_layers is not None and ind.parents is not None
+            medians = (medians_for(ind.chromosome.loss, self._curves, cfg.training.prune_startup)
+                       if cfg.training.prune else None)
+            running[ind.id] = (ind, merged, merge_time, notes)
+            self.emit(EvaluationStarted(gen, ind.id, ind.chromosome, ind.parents))
+            return EvalTask(ind.id, gen, ind.chromosome, seed, init_layers,
+                            control=merged and ga.paired_control, prune_medians=medians,
+                            prune_warmup=cfg.training.prune_warmup,
+                            keep_initial=init_layers is not None and ind.parents is None)
+
+        def on_epoch(task: EvalTask, epoch: int, val_loss: float) -> None:
+            self.emit(EpochFinished(task.generation, task.id, epoch, cfg.training.max_epochs, val_loss))
+
+        def finish_blocks(final: bool) -> None:
+            """Summarize (and checkpoint) every block that is now complete, in order; at the end of the run also
+            the last, incomplete one(s)."""
+            nonlocal done_through
+            recorded = {r.id for r in self._records}
+            last = max((r.generation for r in self._records), default=-1)
+            while done_through < last:
+                gen = done_through + 1
+                if not final and not all(i in recorded for i in self._block_ids(gen)):
+                    return
+                keep = {r.id for r in self._pool(gen)}
+                self.emit(GenerationFinished(self._summarize(gen, keep, upto=gen)))
+                done_through = gen
+                if not final and gen < self._block(planned - 1):
+                    self.emit(CheckpointReady(self._async_snapshot(gen, rng)))
+
+        outcomes = self.backend.run_async(next_task, on_epoch, self.should_stop)
+        try:
+            while True:
+                try:
+                    out = next(outcomes)
+                except StopIteration:
+                    break
+                except Cancelled:
+                    reason["why"] = StopReason.CANCELLED
+                    break
+                ind, merged, merge_time, notes = running.pop(out.task.id)
+                self._record(out.task.generation, ind, out, merged, merge_time, notes)
+                if ind.record is not None and ind.record.status is Status.OK:
+                    self._curves.append((ind.chromosome.loss, self._curve_of[ind.id]))
+                known[ind.id] = ind
+                self._forget_async(known, done_through)
+                if self.direction.reached(self._selected(out.result), ga.target):
+                    reason["why"] = StopReason.TARGET
+                    break
+                finish_blocks(final=False)
+        finally:
+            outcomes.close()
+        finish_blocks(final=True)
+        return reason["why"]
+
+    def _forget_async(self, known: dict[int, Individual], done_through: int) -> None:
+        """Keep only the individuals (and weights) a parent or a checkpoint may still need: the best `survivors`
+        of everything, and of blocks <= g for every block g not yet checkpointed."""
+        last = max((r.generation for r in self._records), default=-1)
+        need = {r.id for r in self._pool()}
+        for gen in range(max(done_through, 0), last + 1):
+            need |= {r.id for r in self._pool(gen)}
+        for i in [i for i in known if i not in need]:
+            del known[i]
+        self._weights = {i: w for i, w in self._weights.items() if i in need}
+
+    def _async_snapshot(self, gen: int, rng) -> EngineState:
+        """The state after block `gen`: its survivors, the records and curves of blocks <= `gen`, and the ids
+        from the next block on still to be bred (children of later blocks already running or finished are bred
+        again on resume; with one worker there are none)."""
+        records = [r for r in self._records if r.generation <= gen]
+        pool = self._pool(gen)
+        best: EvaluationRecord | None = None
+        for r in records:  # the first best in record order, as the engine keeps it
+            if best is None or self.direction.better(r.metric, best.metric):
+                best = r
+        if best is not None and self._best_record is not None and best.id == self._best_record.id:
+            best_layers = self._best_layers
+        else:
+            best_layers = self._weights.get(best.id) if best is not None else None
+        ids = {r.id for r in records}
+        return EngineState(
+            next_generation=gen + 1,
+            next_id=self._block_ids(gen + 1)[0],
+            population=[(r.id, r.chromosome, _parents(r), r) for r in pool],
+            weights={r.id: self._weights[r.id] for r in pool if r.id in self._weights},
+            rng_state=rng.bit_generator.state,
+            curves=[(r.chromosome.loss, self._curve_of[r.id]) for r in records
+                    if r.status is Status.OK and r.id in self._curve_of and r.id in ids],
+            records=records,
+            best_id=best.id if best is not None else None,
+            best_layers=best_layers,
+            elapsed_s=self._elapsed_before + time.perf_counter() - self._t0,
+        )
 
     # ------------------------------------------------------------------
     def _snapshot(self, next_gen: int, next_id: int, population: list[Individual], rng) -> EngineState:
@@ -377,10 +550,17 @@ class Engine:
         if best is None or self.direction.better(rec.metric, best.metric):
             self._best_record, self._best_layers = rec, layers
 
-    def _summarize(self, gen: int, population: list[Individual], keep: set[int]) -> GenerationSummary:
+    def _summarize(self, gen: int, keep: set[int], upto: int | None = None) -> GenerationSummary:
+        """Generation `gen`'s summary; `upto`: the best so far among the records of generations <= `upto` only
+        (async mode, where later children may already be recorded)."""
         recs = [r for r in self._records if r.generation == gen]
         metrics = [r.metric for r in recs if math.isfinite(r.metric)]
         best = self._best_record
+        if upto is not None:
+            best = None
+            for r in self._records:
+                if r.generation <= upto and (best is None or self.direction.better(r.metric, best.metric)):
+                    best = r
         return GenerationSummary(
             generation=gen,
             evaluations=len(recs),

@@ -100,7 +100,7 @@ def test_an_exception_inside_one_evaluation_is_recorded_and_the_run_goes_on(digi
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = distributed.LocalCluster(n_workers=4, threads_per_worker=1, processes=True, dashboard_address=None,
                                        host="127.0.0.1")
     client = distributed.Client(cluster)
     yield client
@@ -135,6 +135,30 @@ def test_a_dask_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(digit
     assert len(ids) == len(set(ids)) == cfg.ga.planned_evaluations
     serial = Engine(cfg, digits, MeanMerge()).run()
     assert key(remote.records) == key(serial.records)
+
+
+def test_async_keeps_more_dask_workers_busy_than_a_generation_has_children(digits, dask_client):
+    """4 workers, population 6 and 3 survivors: a generation has 3 children, so the generational schedule can
+    use at most 3 workers after generation 0; the steady-state one keeps all 4 computing children at once."""
+    from distributed import get_task_stream
+
+    from gaterm.engine.backends import DaskBackend
+
+    cfg = tiny_config(population=6, survivors=3, generations=6, schedule="async")
+    cfg.training.max_epochs = 8
+    cfg.training.patience = 8
+    dask_client.wait_for_workers(4, timeout=60)  # a worker killed by an earlier test is replaced by its nanny
+    with get_task_stream(dask_client) as stream:
+        result = Engine(cfg, digits, MeanMerge(), backend=DaskBackend(dask_client, None)).run()
+    assert sorted(r.id for r in result.records) == list(range(cfg.ga.planned_evaluations))
+    spans = []  # (start, stop, worker) of each child's computation on the cluster
+    for task in stream.data:
+        key = task["key"] if isinstance(task["key"], str) else str(task["key"])
+        if not key.startswith("gaterm-eval-") or int(key.split("-")[2]) < cfg.ga.population:
+            continue
+        spans += [(s["start"], s["stop"], task["worker"]) for s in task["startstops"] if s["action"] == "compute"]
+    busy = max(len({w for start, stop, w in spans if start <= t < stop}) for t, _, _ in spans)
+    assert busy == 4, (busy, sorted({w for *_, w in spans}), len(spans), dask_client.nthreads())
 
 
 def test_min_delta_is_in_the_targets_units():

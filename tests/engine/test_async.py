@@ -1,0 +1,173 @@
+"""The steady-state schedule (`ga.schedule = "async"`) on real digits data: children bred from the best so far the
+moment a worker is free, deterministic with one worker, resumable from its checkpoints, no barrier with more."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import tiny_config
+from gaterm.engine.backends import ProcessPoolBackend
+from gaterm.errors import ConfigError
+from gaterm.engine.evolve import Engine
+from gaterm.engine.operators import select
+from gaterm.events import (
+    CheckpointReady,
+    EvaluationFinished,
+    EvaluationStarted,
+    GenerationFinished,
+    GenerationStarted,
+    RunFinished,
+)
+from gaterm.states import Direction, Status, StopReason
+from gaterm_builtin.merges import MeanMerge
+
+
+def async_config(**ga):
+    cfg = tiny_config(**{"population": 5, "survivors": 3, "generations": 4, "schedule": "async", **ga})
+    cfg.training.max_epochs = 4
+    return cfg
+
+
+def run(cfg, dataset, **kw):
+    events = []
+    result = Engine(cfg, dataset, MeanMerge() if cfg.ga.merge else None, [events.append], **kw).run()
+    return result, events
+
+
+def key(records):
+    return [(r.generation, r.id, r.parent_a, r.parent_b, r.merged, r.metric, r.val_loss, r.n_epochs, r.genes,
+             r.status) for r in records]
+
+
+def test_children_are_bred_from_the_best_evaluated_so_far(digits):
+    cfg = async_config()
+    result, events = run(cfg, digits)
+    recs = list(result.records)
+    assert len(recs) == cfg.ga.planned_evaluations == 5 + 3 * 2
+    assert [r.id for r in recs] == list(range(11))  # one worker: evaluated in id order
+    assert [r.generation for r in recs] == [0] * 5 + [1, 1, 2, 2, 3, 3]  # blocks of population - survivors
+    direction = Direction.of(True)
+    for i, r in enumerate(recs[5:], start=5):
+        # one worker: every earlier evaluation is recorded when the child is bred; its parents are among the
+        # best `survivors` of them (not of the previous generation only: child 6 may descend from child 5)
+        best = select([(e.id, e.metric) for e in recs[:i]], cfg.ga.survivors, direction)
+        assert r.parent_a != r.parent_b and {r.parent_a, r.parent_b} <= set(best)
+        assert r.merged
+    assert any(6 in (r.parent_a, r.parent_b) for r in recs[7:]) or any(
+        r.parent_a >= 5 or r.parent_b >= 5 for r in recs[7:])  # children breed as soon as they are evaluated
+    starts = [e for e in events if isinstance(e, GenerationStarted)]
+    assert [(e.generation, e.to_evaluate) for e in starts] == [
+        (0, (0, 1, 2, 3, 4)), (1, (5, 6)), (2, (7, 8)), (3, (9, 10))]
+    summaries = [e.summary for e in events if isinstance(e, GenerationFinished)]
+    assert [s.generation for s in summaries] == [0, 1, 2, 3]
+    for s in summaries:  # a block's survivors are the best of everything up to it
+        upto = [(r.id, r.metric) for r in recs if r.generation <= s.generation]
+        assert s.survivors == tuple(sorted(select(upto, cfg.ga.survivors, direction)))
+    assert result.stop_reason is StopReason.GENERATIONS
+    assert isinstance(events[-1], RunFinished)
+
+
+def test_one_worker_is_deterministic(digits):
+    a, _ = run(async_config(), digits)
+    b, _ = run(async_config(), digits)
+    assert key(a.records) == key(b.records)
+    c = async_config()
+    c.seed = 3
+    assert key(run(c, digits)[0].records) != key(a.records)
+
+
+def test_resuming_from_any_checkpoint_equals_the_uninterrupted_run(digits):
+    cfg = async_config(generations=5)
+    reference, events = run(cfg, digits)
+    states = [e.state for e in events if isinstance(e, CheckpointReady)]
+    assert [s.next_generation for s in states] == [1, 2, 3, 4]  # after every block but the last
+    for state in states[::2]:
+        assert [r.id for r in state.records] == list(range(state.next_id))
+        assert len(state.population) == cfg.ga.survivors and set(state.weights) <= {p[0] for p in state.population}
+        resumed, _ = run(async_config(generations=5), digits, resume=state)
+        assert key(resumed.records) == key(reference.records)
+        assert resumed.best.id == reference.best.id
+
+
+def test_a_cancelled_async_run_resumes_to_the_same_result(digits):
+    cfg = async_config(generations=5)
+    reference, _ = run(cfg, digits)
+    seen, states = [], []
+
+    def listen(event):
+        if isinstance(event, EvaluationFinished):
+            seen.append(event.record.id)
+        elif isinstance(event, CheckpointReady):
+            states.append(event.state)
+
+    stopped = Engine(async_config(generations=5), digits, MeanMerge(), [listen],
+                     should_stop=lambda: len(seen) >= 8).run()
+    assert stopped.stop_reason is StopReason.CANCELLED and len(stopped.records) == 8
+    resumed, _ = run(async_config(generations=5), digits, resume=states[-1])
+    assert key(resumed.records) == key(reference.records)
+
+
+def test_target_and_time_budget_stop_an_async_run(digits):
+    result, events = run(async_config(target=0.2), digits)
+    assert result.stop_reason is StopReason.TARGET and len(result.records) == 1
+    assert isinstance(events[-1], RunFinished)
+    result, _ = run(async_config(time_budget_s=0.0), digits)
+    assert result.stop_reason is StopReason.TIME_BUDGET and not result.records
+
+
+def test_async_pruning_compares_with_every_completed_evaluation(digits):
+    cfg = async_config(population=6, generations=4)
+    cfg.training.max_epochs = 12
+    cfg.training.patience = 12
+    cfg.training.prune = True
+    cfg.training.prune_warmup = 1
+    cfg.training.prune_startup = 2
+    result, _ = run(cfg, digits)
+    recs = list(result.records)
+    assert len(recs) == cfg.ga.planned_evaluations
+    pruned = [r for r in recs if r.status is Status.PRUNED]
+    assert pruned and all(r.id >= 2 for r in pruned)  # never before prune_startup evaluations completed
+    assert all(r.n_epochs < cfg.training.max_epochs for r in pruned)
+
+
+def test_worker_processes_keep_every_worker_busy_without_a_barrier(digits):
+    cfg = async_config(population=4, survivors=2, generations=6)  # 2 children per block, 2 workers
+    cfg.training.max_epochs = 6
+    order: list[tuple[str, int]] = []
+
+    def listen(event):
+        if isinstance(event, EvaluationStarted):
+            order.append(("start", event.id))
+        elif isinstance(event, EvaluationFinished):
+            order.append(("end", event.record.id))
+
+    result = Engine(cfg, digits, MeanMerge(), [listen], backend=ProcessPoolBackend(2, None)).run()
+    ids = sorted(r.id for r in result.records)
+    assert ids == list(range(cfg.ga.planned_evaluations))
+    recorded: set[int] = set()
+    for what, i in order:  # a child's parents were evaluated before it started
+        if what == "end":
+            recorded.add(i)
+        elif i >= cfg.ga.population:
+            rec = next(r for r in result.records if r.id == i)
+            assert {rec.parent_a, rec.parent_b} <= recorded
+    # no barrier: a child of a later block starts while one of an earlier block still runs (which the
+    # generational schedule never does: its next generation waits for the slowest of the current one)
+    gen_of = {r.id: r.generation for r in result.records}
+    running: set[int] = set()
+    overtakes = 0
+    for what, i in order:
+        if what == "start":
+            overtakes += any(gen_of[j] < gen_of[i] for j in running)
+            running.add(i)
+        else:
+            running.discard(i)
+    assert overtakes >= 1
+
+
+@pytest.mark.parametrize("bad", ["steady", ""])
+def test_an_unknown_schedule_is_named(bad):
+    cfg = async_config()
+    cfg.ga.schedule = bad
+    with pytest.raises(ConfigError, match="ga.schedule: must be one of generational, async"):
+        cfg.validate()
