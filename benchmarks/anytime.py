@@ -19,6 +19,8 @@ Contestants (`--contestants`, comma-separated):
   gaterm-no-merge-prune  merge off plus median pruning
   gaterm-spread     gaterm defaults with a space-filling generation 0 (`ga.init = "spread"`)
   gaterm-prune-spread  both
+  gaterm-async      gaterm defaults with the steady-state schedule (`ga.schedule = "async"`)
+  gaterm-async-prune  the steady-state schedule plus median pruning
   tpe-median        Optuna TPESampler + MedianPruner(n_startup_trials=5, warm-up as gaterm's prune_warmup)
   tpe-hyperband     Optuna TPESampler + HyperbandPruner(min_resource=1, max_resource=max_epochs)
   random            Optuna RandomSampler, no pruner
@@ -27,6 +29,8 @@ journal file storage. An evaluation still running when the budget is up is stopp
 
 Usage: python benchmarks/anytime.py --datasets digits,wine-quality --seeds 3 --budget 40 \\
            [--procs 1] [--data-dir ../shared/data] [--json out.json]
+       python benchmarks/anytime.py --report a.json b.json   (the tables and last line again, from saved runs,
+                                                             e.g. data sets run as two processes)
 Prints last, per data set, the median over seeds of gaterm's time to reach Optuna TPE+Median's final incumbent
 validation metric, as a fraction of the budget (the issue's goal: <= 0.5, with gaterm's final incumbent test
 metric no worse than Optuna's). Needs `pip install optuna`.
@@ -64,6 +68,8 @@ GATERM = {  # contestant -> config overrides on gaterm's defaults
     "gaterm-no-merge-prune": {"ga": {"merge": False}, "training": {"prune": True}},
     "gaterm-spread": {"ga": {"init": "spread"}},
     "gaterm-prune-spread": {"ga": {"init": "spread"}, "training": {"prune": True}},
+    "gaterm-async": {"ga": {"schedule": "async"}},
+    "gaterm-async-prune": {"ga": {"schedule": "async"}, "training": {"prune": True}},
 }
 OPTUNA = {"tpe-median": ("tpe", "median"), "tpe-hyperband": ("tpe", "hyperband"), "random": ("random", "none")}
 DEFAULT_CONTESTANTS = "gaterm,gaterm-no-merge,tpe-median,tpe-hyperband,random"
@@ -296,7 +302,14 @@ def main() -> None:
     ap.add_argument("--headline", help="the gaterm contestant of the last line (default: the first one run)")
     ap.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
     ap.add_argument("--json", help="also write every contestant's events and the tables here")
+    ap.add_argument("--warm-up", type=float, default=3.0, help="seconds of a discarded run per contestant first")
+    ap.add_argument("--report", nargs="+", metavar="JSON", help="print the tables from saved --json reports")
     args = ap.parse_args()
+    if args.report:
+        report = load_reports(args.report)
+        first = next(iter(report.values()))["events"] if report else {}
+        summarize(report, args.headline or next((c for c in first if c in GATERM), ""))
+        return
     torch.set_num_threads(1)
     ps = load_plugins()
     data_dir = Path(args.data_dir)
@@ -308,11 +321,19 @@ def main() -> None:
         raise SystemExit(f"the reference contestant {REFERENCE} must run")
     headline_of = args.headline or next((c for c in contestants if c in GATERM), "")
     budgets = {k: float(v) for k, v in (p.split("=") for p in args.budgets.split(",") if p)}
-    report, headline = {}, []
+    report = {}
     for name in args.datasets.split(","):
         budget = budgets.get(name, args.budget)
         runs: dict[str, dict[int, list[Event]]] = {c: {} for c in contestants}
         higher = True
+        # a throwaway run of every contestant first: imports and first-call costs (torch's compiler stack is
+        # imported by the first optimizer) would otherwise fall on whichever contestant runs first
+        warm = open_dataset(ps, ps.dataset(name), RunConfig(dataset=name, seed=0), data_dir)
+        for c in contestants:
+            if c in GATERM:
+                run_gaterm(c, warm, ps, 0, args.warm_up, args.procs, data_dir)
+            else:
+                run_optuna(c, warm, 0, args.warm_up, args.procs)
         for seed in range(args.seeds):
             ds = open_dataset(ps, ps.dataset(name), RunConfig(dataset=name, seed=seed), data_dir)
             higher = ds.higher_is_better
@@ -325,9 +346,21 @@ def main() -> None:
                 final = incumbent(runs[c][seed], budget, higher)
                 print(f"{name} seed {seed} {c}: {len(runs[c][seed])} evaluations, final incumbent val/test "
                       f"{final[1] if final else math.nan:.4f}/{final[2] if final else math.nan:.4f}", flush=True)
+        report[name] = {"budget": budget, "higher_is_better": higher, "seeds": args.seeds, "procs": args.procs,
+                        "events": runs}
+        if args.json:  # after every data set: a long benchmark keeps what it measured
+            Path(args.json).write_text(json.dumps(report, default=str, indent=1), encoding="utf-8")
+    summarize(report, headline_of)
+
+
+def summarize(report: dict, headline_of: str) -> None:
+    """Print each data set's table, then the issue's last line for the gaterm contestant `headline_of`."""
+    headline = []
+    for name, entry in report.items():
+        budget, higher, seeds, procs = entry["budget"], entry["higher_is_better"], entry["seeds"], entry["procs"]
+        runs = entry["events"]
         rows = analyse(name, higher, budget, runs)
-        print_table(name, budget, args.seeds, args.procs, rows)
-        report[name] = {"budget": budget, "higher_is_better": higher, "rows": rows, "events": runs}
+        print_table(name, budget, seeds, procs, rows)
         if headline_of in rows:
             h, o = rows[headline_of], rows[REFERENCE]
             reach = f"{h['reach']:.2f}" if math.isfinite(h["reach"]) else "not reached"
@@ -335,12 +368,26 @@ def main() -> None:
                 verdict = "n/a"
             else:
                 verdict = "worse" if better(o["test@1.0"], h["test@1.0"], higher) else "no worse"
-            headline.append(f"{name} {reach} ({h['not_reached']}/{args.seeds} not reached; final test "
+            headline.append(f"{name} {reach} ({h['not_reached']}/{seeds} not reached; final test "
                             f"{h['test@1.0']:.4f} vs Optuna's {o['test@1.0']:.4f}: {verdict})")
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, default=str, indent=1), encoding="utf-8")
+    seeds = sorted({e["seeds"] for e in report.values()})
+    procs = sorted({e["procs"] for e in report.values()})
     print(f"\n{headline_of}'s time to reach Optuna TPE+Median's final incumbent validation metric, fraction of "
-          f"the budget, median over {args.seeds} seeds, --procs {args.procs} (goal <= 0.5): " + "; ".join(headline))
+          f"the budget, median over {'/'.join(map(str, seeds))} seeds, --procs {'/'.join(map(str, procs))} "
+          f"(goal <= 0.5): " + "; ".join(headline))
+
+
+def load_reports(paths: list[str]) -> dict:
+    """Saved `--json` reports, merged (data set names must not repeat); events keyed by seed again."""
+    merged: dict = {}
+    for path in paths:
+        for name, entry in json.loads(Path(path).read_text(encoding="utf-8")).items():
+            if name in merged:
+                raise SystemExit(f"{path}: data set {name} is in more than one report")
+            entry["events"] = {c: {int(s): [tuple(e) for e in ev] for s, ev in per.items()}
+                               for c, per in entry["events"].items()}
+            merged[name] = entry
+    return merged
 
 
 if __name__ == "__main__":

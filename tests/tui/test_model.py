@@ -16,10 +16,11 @@ from gaterm.tui.model import FITNESS_CLOCK, WALL_CLOCK, RunModel, best_so_far, c
 from tui.helpers import DATA
 
 
-@pytest.fixture(scope="module")
-def engine_run(plugin_set, digits, tmp_path_factory):
-    """A tiny merge run on digits: every event the engine emitted, and the run directory it wrote."""
-    cfg = tiny_config()
+@pytest.fixture(scope="module", params=["generational", "async"])
+def engine_run(plugin_set, digits, tmp_path_factory, request):
+    """A tiny merge run on digits, in either schedule: every event the engine emitted, and the run directory it
+    wrote."""
+    cfg = tiny_config(schedule=request.param)
     out = tmp_path_factory.mktemp("model") / "run"
     events = []
     writer = RunWriter(out)
