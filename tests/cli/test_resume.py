@@ -3,6 +3,7 @@ uninterrupted run of the same seed: no evaluation missing, none duplicated, same
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import random
@@ -124,3 +125,29 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path, reference, capsys):
     (cut / "config.toml").write_text(text)
     assert main(["--no-ui", "--resume", str(cut)]) == 2
     assert "belongs to a different configuration" in capsys.readouterr().err
+
+
+def test_an_async_run_with_two_workers_stopped_and_resumed_is_complete(tmp_path):
+    """The steady-state schedule with worker processes: Ctrl-C mid-run, resume; every planned evaluation is there
+    once, each child's parents were evaluated before it, the rows agree with the checkpointed generations."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG.replace("[ga]", '[ga]\nschedule = "async"'))
+    out = tmp_path / "run"
+    proc = start(["--config", str(cfg), "--out", str(out), "--workers", "2"])
+    while proc.poll() is None and n_rows(out / "generations.csv") < 2:  # two blocks checkpointed, more running
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130, proc.stderr.read()
+    assert (out / "checkpoint.pt").exists()
+    assert main(["--no-ui", "--quiet", "--resume", str(out), "--workers", "2"]) == 0
+    got = rows(out / "evaluations.csv")
+    ids = [int(r[1]) for r in got]
+    assert sorted(ids) == list(range(6 + 4 * 3)) and len(ids) == len(set(ids))
+    for r in got:
+        gen, rid, pa, pb = int(r[0]), int(r[1]), r[2], r[3]
+        assert gen == (0 if rid < 6 else 1 + (rid - 6) // 3)
+        if rid >= 6:
+            assert int(pa) < rid and int(pb) < rid and pa != pb
+    gens = [int(r["generation"]) for r in csv.DictReader(open(out / "generations.csv", newline=""))]
+    assert gens == [0, 1, 2, 3, 4]
+    assert json.loads((out / "summary.json").read_text())["evaluations"] == 18
