@@ -148,6 +148,7 @@ def test_an_async_run_with_two_workers_stopped_and_resumed_is_complete(tmp_path)
         assert gen == (0 if rid < 6 else 1 + (rid - 6) // 3)
         if rid >= 6:
             assert int(pa) < rid and int(pb) < rid and pa != pb
-    gens = [int(r["generation"]) for r in csv.DictReader(open(out / "generations.csv", newline=""))]
+    with open(out / "generations.csv", newline="") as f:
+        gens = [int(r["generation"]) for r in csv.DictReader(f)]
     assert gens == [0, 1, 2, 3, 4]
     assert json.loads((out / "summary.json").read_text())["evaluations"] == 18

@@ -7,9 +7,9 @@ import pytest
 
 from conftest import tiny_config
 from gaterm.engine.backends import ProcessPoolBackend
-from gaterm.errors import ConfigError
 from gaterm.engine.evolve import Engine
 from gaterm.engine.operators import select
+from gaterm.errors import ConfigError
 from gaterm.events import (
     CheckpointReady,
     EvaluationFinished,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from scipy.stats import skew
 
 from gaterm.charts import histogram
@@ -37,8 +36,4 @@ def test_describe_times():
 
 @pytest.mark.parametrize("times", [[1.0, 2.0, 3.0], [0.5, 0.7, 3.1, 2.2, 9.0], [1.0, 1.0, 1.0, 2.0], [2.0, 0.1, 0.1]])
 def test_skewness_is_scipys_bias_corrected_skewness(times):
-    from scipy.stats import skew
-
-    from gaterm.stats import describe_times
-
     assert describe_times(times)["skewness"] == pytest.approx(float(skew(times, bias=False)), rel=1e-12, abs=1e-12)
