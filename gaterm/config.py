@@ -130,7 +130,8 @@ class TrainingConfig:
     # evaluations with the same loss, of their best validation loss up to epoch k. "Earlier": every evaluation of
     # a finished generation, and in the current one those at least prune_lag + 1 positions before it (so results
     # do not depend on the worker count; at most prune_lag + 1 evaluations then run at once). Nothing is pruned
-    # while fewer than prune_startup such curves exist (Optuna's n_startup_trials).
+    # while fewer than prune_startup such curves exist (Optuna's n_startup_trials). With ga.schedule = "async",
+    # "earlier" is every evaluation completed when this one starts and prune_lag does not apply.
     prune: bool = False
     prune_warmup: int = 5
     prune_startup: int = 5

@@ -112,6 +112,7 @@ class Engine:
         # with like: a task only sees the curves of its own loss)
         self._curves: list[tuple[str, tuple[float, ...]]] = []
         self._curve_of: dict[int, tuple[float, ...]] = {}
+        self._block_curves: list[tuple[int, str, tuple[float, ...]]] = []  # async: (block, loss, curve)
         self._seeds = list(seed_population)[: config.ga.population]
         self._warm_layers: dict[int, list[LayerWeights]] = {}  # generation-0 ids that start from trained weights
 
@@ -257,10 +258,14 @@ class Engine:
         started: set[int] = set(range(start_gen))
         done_through = start_gen - 1  # every block <= this one is recorded and summarized
         reason = {"why": StopReason.GENERATIONS}
-        self._curves = list(self._curves)
+        # (block, loss, curve) of every completed evaluation, in completion order: pruning compares with all of
+        # them, a checkpoint after block g keeps those of blocks <= g (restored curves are all from before)
+        self._block_curves = [(start_gen - 1, loss, c) for loss, c in self._curves]
 
         def next_task() -> EvalTask | None:
             nonlocal next_id
+            if not queue and next_id >= planned:
+                return None  # everything started: the run ends when the running ones finish
             if self.should_stop():
                 reason["why"] = StopReason.CANCELLED
                 return None
@@ -293,8 +298,8 @@ class Engine:
                 init_layers, notes = self._merge(ind, data, seed, list(known.values()))
                 merge_time = time.perf_counter() - t
             merged = init_layers is not None and ind.parents is not None
-            medians = (medians_for(ind.chromosome.loss, self._curves, cfg.training.prune_startup)
-                       if cfg.training.prune else None)
+            medians = (medians_for(ind.chromosome.loss, [(loss, c) for _, loss, c in self._block_curves],
+                                   cfg.training.prune_startup) if cfg.training.prune else None)
             running[ind.id] = (ind, merged, merge_time, notes)
             self.emit(EvaluationStarted(gen, ind.id, ind.chromosome, ind.parents))
             return EvalTask(ind.id, gen, ind.chromosome, seed, init_layers,
@@ -316,7 +321,8 @@ class Engine:
                 if not final and not all(i in recorded for i in self._block_ids(gen)):
                     return
                 keep = {r.id for r in self._pool(gen)}
-                self.emit(GenerationFinished(self._summarize(gen, keep, upto=gen)))
+                if any(r.generation == gen for r in self._records):  # none for a block that was all stopped
+                    self.emit(GenerationFinished(self._summarize(gen, keep, upto=gen)))
                 done_through = gen
                 if not final and gen < self._block(planned - 1):
                     self.emit(CheckpointReady(self._async_snapshot(gen, rng)))
@@ -334,7 +340,7 @@ class Engine:
                 ind, merged, merge_time, notes = running.pop(out.task.id)
                 self._record(out.task.generation, ind, out, merged, merge_time, notes)
                 if ind.record is not None and ind.record.status is Status.OK:
-                    self._curves.append((ind.chromosome.loss, self._curve_of[ind.id]))
+                    self._block_curves.append((ind.record.generation, ind.chromosome.loss, self._curve_of[ind.id]))
                 known[ind.id] = ind
                 self._forget_async(known, done_through)
                 if self.direction.reached(self._selected(out.result), ga.target):
@@ -346,13 +352,25 @@ class Engine:
         finish_blocks(final=True)
         return reason["why"]
 
+    def _best_upto(self, gen: int) -> EvaluationRecord | None:
+        """The best so far after block `gen`: the first strictly best record of blocks <= `gen`, in record order
+        (what `gaterm.rundir.heal.generation_rows` derives; the engine's own best when nothing later is in)."""
+        best: EvaluationRecord | None = None
+        for r in self._records:
+            if r.generation <= gen and (best is None or self.direction.better(r.metric, best.metric)):
+                best = r
+        return best
+
     def _forget_async(self, known: dict[int, Individual], done_through: int) -> None:
         """Keep only the individuals (and weights) a parent or a checkpoint may still need: the best `survivors`
-        of everything, and of blocks <= g for every block g not yet checkpointed."""
+        of everything, and of blocks <= g for every block g not yet checkpointed, and the best so far of each."""
         last = max((r.generation for r in self._records), default=-1)
         need = {r.id for r in self._pool()}
         for gen in range(max(done_through, 0), last + 1):
             need |= {r.id for r in self._pool(gen)}
+            best = self._best_upto(gen)
+            if best is not None:
+                need.add(best.id)
         for i in [i for i in known if i not in need]:
             del known[i]
         self._weights = {i: w for i, w in self._weights.items() if i in need}
@@ -363,23 +381,18 @@ class Engine:
         again on resume; with one worker there are none)."""
         records = [r for r in self._records if r.generation <= gen]
         pool = self._pool(gen)
-        best: EvaluationRecord | None = None
-        for r in records:  # the first best in record order, as the engine keeps it
-            if best is None or self.direction.better(r.metric, best.metric):
-                best = r
+        best = self._best_upto(gen)
         if best is not None and self._best_record is not None and best.id == self._best_record.id:
             best_layers = self._best_layers
         else:
             best_layers = self._weights.get(best.id) if best is not None else None
-        ids = {r.id for r in records}
         return EngineState(
             next_generation=gen + 1,
             next_id=self._block_ids(gen + 1)[0],
             population=[(r.id, r.chromosome, _parents(r), r) for r in pool],
             weights={r.id: self._weights[r.id] for r in pool if r.id in self._weights},
             rng_state=rng.bit_generator.state,
-            curves=[(r.chromosome.loss, self._curve_of[r.id]) for r in records
-                    if r.status is Status.OK and r.id in self._curve_of and r.id in ids],
+            curves=[(loss, c) for g, loss, c in self._block_curves if g <= gen],
             records=records,
             best_id=best.id if best is not None else None,
             best_layers=best_layers,
@@ -557,10 +570,7 @@ class Engine:
         metrics = [r.metric for r in recs if math.isfinite(r.metric)]
         best = self._best_record
         if upto is not None:
-            best = None
-            for r in self._records:
-                if r.generation <= upto and (best is None or self.direction.better(r.metric, best.metric)):
-                    best = r
+            best = self._best_upto(upto)
         return GenerationSummary(
             generation=gen,
             evaluations=len(recs),

@@ -67,15 +67,16 @@ def direction_of(config: RunConfig) -> Direction | None:
 def generation_rows(records: list[EvaluationRecord], generations: int, survivors: int,
                     direction: Direction) -> list[GenerationRow]:
     """The `generations.csv` rows of the first `generations` (complete) generations, replaying the engine:
-    the best so far in record order (the first best kept), survivors selected from the previous survivors and
-    this generation's children, scored in id order."""
+    the best so far in record order (the first best kept) among the records of generations up to each one,
+    survivors selected from the previous survivors and this generation's children, scored in id order."""
     out: list[GenerationRow] = []
     best: EvaluationRecord | None = None
     kept: list[tuple[int, float]] = []
     for gen in range(generations):
         recs = [r for r in records if r.generation == gen]
-        for r in recs:
-            if best is None or direction.better(r.metric, best.metric):
+        best = None  # the first strictly best of generations <= gen in record order (async runs interleave them)
+        for r in records:
+            if r.generation <= gen and (best is None or direction.better(r.metric, best.metric)):
                 best = r
         scored = sorted(kept + [(r.id, r.metric) for r in recs])
         keep = set(select(scored, survivors, direction))

@@ -157,7 +157,8 @@ class MlflowTracker:
         self.run_dir = Path(context.run_dir)
         self.parent_id: str | None = None
         self._queue: queue.Queue[Event | str] = queue.Queue()
-        self._pending: GenerationSummary | None = None  # a generation's summary, logged once it is final
+        # generation summaries, logged once final (several when an async run ends with unfinished blocks)
+        self._pending: list[GenerationSummary] = []
         self._thread: threading.Thread | None = None
         self._failed = False
         self._client: Any = None
@@ -209,7 +210,7 @@ class MlflowTracker:
             if event.record.generation >= self._next_gen:
                 self._log_evaluation(EvaluationRow.from_record(event.record))
         elif isinstance(event, GenerationFinished):
-            self._pending = event.summary
+            self._pending.append(event.summary)
         elif event == CHECKPOINT:
             self._log_generation()
         elif isinstance(event, RunFinished):
@@ -380,12 +381,12 @@ class MlflowTracker:
                               end_time=now)
 
     def _log_generation(self) -> None:
-        """Log the pending generation summary: a generation is final once a checkpoint follows it, or the run
+        """Log the pending generation summaries: a generation is final once a checkpoint follows it, or the run
         completes after it."""
-        s, self._pending = self._pending, None
-        if s is None or s.generation in self._logged_steps:  # logged before an interruption: the same values
-            return
-        self._log_gen_metrics(s.generation, {k: float(getattr(s, k)) for k in GEN_METRICS})
+        pending, self._pending = self._pending, []
+        for s in pending:
+            if s.generation not in self._logged_steps:  # logged before an interruption: the same values
+                self._log_gen_metrics(s.generation, {k: float(getattr(s, k)) for k in GEN_METRICS})
 
     def _log_gen_metrics(self, gen: int, values: dict[str, float]) -> None:
         from mlflow.entities import Metric

@@ -171,3 +171,35 @@ def test_an_unknown_schedule_is_named(bad):
     cfg.ga.schedule = bad
     with pytest.raises(ConfigError, match="ga.schedule: must be one of generational, async"):
         cfg.validate()
+
+
+def test_block_summaries_agree_with_what_resume_derives_when_a_later_child_ties_first(digits):
+    """With several workers a child of block 1 can finish before the last of block 0; on a tie the engine's best so
+    far after block 1 is the one recorded first, and `generation_rows` (what resume checks against) agrees."""
+    import dataclasses
+
+    from gaterm.rundir.heal import generation_rows
+
+    cfg = async_config(population=4, survivors=2, generations=2)
+    result, _ = run(cfg, digits)
+    base = result.records[0]
+    order = [(0, 0, 0.5), (1, 0, 0.6), (2, 0, 0.7), (4, 1, 0.9), (3, 0, 0.9), (5, 1, 0.1)]  # (id, block, metric)
+    records = [dataclasses.replace(base, id=i, generation=g, metric=m) for i, g, m in order]
+    engine = Engine(cfg, digits, MeanMerge())
+    engine._records = records
+    summaries = [engine._summarize(g, set(), upto=g) for g in (0, 1)]
+    derived = generation_rows(records, 2, cfg.ga.survivors, Direction.of(True))
+    assert [s.best_so_far_id for s in summaries] == [d.best_so_far_id for d in derived] == [3, 4]
+
+
+def test_a_run_resumed_twice_with_pruning_checkpoints_every_curve(digits):
+    cfg = async_config(population=5, generations=6)
+    cfg.training.prune, cfg.training.prune_warmup, cfg.training.prune_startup = True, 1, 2
+    _, events = run(cfg, digits)
+    reference = {e.state.next_generation: e.state for e in events if isinstance(e, CheckpointReady)}
+    _, resumed = run(cfg, digits, resume=reference[1])
+    later = [e.state for e in resumed if isinstance(e, CheckpointReady)]
+    assert [s.next_generation for s in later] == [2, 3, 4, 5]
+    for state in later:  # what a second resume would start from: the uninterrupted run's curves and records
+        assert state.curves == reference[state.next_generation].curves
+        assert key(state.records) == key(reference[state.next_generation].records)
