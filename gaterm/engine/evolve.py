@@ -220,6 +220,15 @@ class Engine:
 
         return stop_reason
 
+    def _why_not_start(self) -> StopReason | None:
+        """Why no further evaluation may start (a stop was asked for, the time budget is spent), or None."""
+        if self.should_stop():
+            return StopReason.CANCELLED
+        elapsed = self._elapsed_before + time.perf_counter() - self._t0
+        if self.config.ga.time_budget_s is not None and elapsed >= self.config.ga.time_budget_s:
+            return StopReason.TIME_BUDGET
+        return None
+
     # ----- the steady-state schedule ---------------------------------------------------------------------
     def _block(self, ind_id: int) -> int:
         """An individual's "generation" in async mode: 0 for the first population, then blocks of
@@ -266,12 +275,8 @@ class Engine:
             nonlocal next_id
             if not queue and next_id >= planned:
                 return None  # everything started: the run ends when the running ones finish
-            if self.should_stop():
-                reason["why"] = StopReason.CANCELLED
-                return None
-            elapsed = self._elapsed_before + time.perf_counter() - self._t0
-            if ga.time_budget_s is not None and elapsed >= ga.time_budget_s:
-                reason["why"] = StopReason.TIME_BUDGET
+            if (why := self._why_not_start()) is not None:
+                reason["why"] = why
                 return None
             if queue:
                 ind = queue.pop(0)
@@ -453,12 +458,8 @@ class Engine:
         reason = {"why": StopReason.GENERATIONS}
 
         def may_start(task: EvalTask) -> EvalTask | None:
-            if self.should_stop():
-                reason["why"] = StopReason.CANCELLED
-                return None
-            elapsed = self._elapsed_before + time.perf_counter() - self._t0
-            if ga.time_budget_s is not None and elapsed >= ga.time_budget_s:
-                reason["why"] = StopReason.TIME_BUDGET
+            if (why := self._why_not_start()) is not None:
+                reason["why"] = why
                 return None
             ind = by_id[task.id]
             self.emit(EvaluationStarted(gen, ind.id, ind.chromosome, ind.parents))
