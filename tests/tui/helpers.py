@@ -31,6 +31,15 @@ async def type_into(pilot, key: str, text: str) -> None:
     await pilot.pause()
 
 
+async def enter_path(pilot, path) -> None:
+    """Put `path` into the open path prompt's input and press Enter (typing a long temporary path key by key
+    costs seconds per prompt; one prompt per test is still typed, as a user would)."""
+    from textual.widgets import Input
+
+    pilot.app.screen.query_one(Input).value = str(path)
+    await pilot.press("enter")
+
+
 async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 180.0) -> None:
     """Let the app run until `condition()` holds; the timeout only guards against a hang."""
     deadline = time.monotonic() + timeout

@@ -16,7 +16,7 @@ from gaterm.tui.screens.prompt import PathPrompt
 from gaterm.tui.widgets.charts import CompareChart, FitnessHistogram
 from gaterm.tui.widgets.setup import input_id
 from gaterm.tui.widgets.tables import EvaluationTable, GenerationTable, RunsTable
-from tui.helpers import DATA, tui_config, type_into, wait_until
+from tui.helpers import DATA, enter_path, tui_config, type_into, wait_until
 
 
 def rows(path: Path) -> list[dict]:
@@ -171,11 +171,11 @@ async def test_save_and_load_the_configuration(make_app, tmp_path):
         await type_into(pilot, "ga.mutation_prob", "0.5")
         await pilot.press("ctrl+l")
         await pilot.pause()
-        await pilot.press(*str(tmp_path / "missing.toml"), "enter")
+        await enter_path(pilot, tmp_path / "missing.toml")
         await pilot.pause()
         assert isinstance(app.screen, PathPrompt)  # stays open, says why
         assert "config file not found" in text_of(app.screen.query_one("#prompt-error"))
-        await pilot.press("home", "ctrl+k", *str(path), "enter")
+        await enter_path(pilot, path)
         await pilot.pause()
         assert not isinstance(app.screen, PathPrompt)
         assert app.query_one(f"#{input_id('ga.mutation_prob')}", Input).value == "0.25"
@@ -188,10 +188,10 @@ async def test_open_run_directories_browse_and_compare(make_app, tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+o")
         await pilot.pause()
-        await pilot.press("home", "ctrl+k", *str(tmp_path), "enter")
+        await enter_path(pilot, tmp_path)
         await pilot.pause()
         assert "not a gaterm run directory" in text_of(app.screen.query_one("#prompt-error"))
-        await pilot.press("home", "ctrl+k", *str(DATA / "merge-run"), "enter")
+        await enter_path(pilot, DATA / "merge-run")
         await pilot.pause()
         table = app.query_one(EvaluationTable)
         assert table.row_count == 6 and table.metric_name == "accuracy"
@@ -202,7 +202,7 @@ async def test_open_run_directories_browse_and_compare(make_app, tmp_path):
 
         await pilot.press("ctrl+o")
         await pilot.pause()
-        await pilot.press("home", "ctrl+k", *str(DATA / "basic-run"), "enter")
+        await enter_path(pilot, DATA / "basic-run")
         await pilot.pause()
         chart = text_of(app.query_one(CompareChart))
         assert "merge vs basic" in chart
