@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +40,17 @@ async def enter_path(pilot, path) -> None:
 
     pilot.app.screen.query_one(Input).value = str(path)
     await pilot.press("enter")
+
+
+async def stopped_summary(path: Path) -> dict:
+    """The summary a stopped UI run leaves in its directory `path`: the engine notices the stop at the end of its
+    epoch and then writes it, so wait for it (up to 30 s) before reading."""
+    summary = path / "summary.json"
+    for _ in range(600):
+        if summary.exists():
+            break
+        await asyncio.sleep(0.05)
+    return json.loads(summary.read_text())
 
 
 async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 180.0) -> None:

@@ -16,7 +16,7 @@ from gaterm.tui.screens.prompt import PathPrompt
 from gaterm.tui.widgets.charts import CompareChart, FitnessHistogram
 from gaterm.tui.widgets.setup import input_id
 from gaterm.tui.widgets.tables import EvaluationTable, GenerationTable, RunsTable
-from tui.helpers import DATA, enter_path, tui_config, type_into, wait_until
+from tui.helpers import DATA, enter_path, stopped_summary, tui_config, type_into, wait_until
 
 
 def rows(path: Path) -> list[dict]:
@@ -278,19 +278,13 @@ async def test_a_failing_run_is_shown_as_an_error_not_a_crash(make_app, tmp_path
 
 
 async def test_quitting_during_a_run_stops_it_and_keeps_its_directory(make_app):
-    import asyncio
 
     app = make_app(tui_config(max_epochs=500, patience=500))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: app.live is not None and len(app.live.evaluations) >= 1)
         await pilot.press("ctrl+q")
-    summary = app.live.path / "summary.json"
-    for _ in range(600):  # the engine notices at the end of its epoch, then writes the summary
-        if summary.exists():
-            break
-        await asyncio.sleep(0.05)
-    assert json.loads(summary.read_text())["stop_reason"] == "cancelled"
+    assert (await stopped_summary(app.live.path))["stop_reason"] == "cancelled"
 
 
 async def test_an_engine_that_fails_before_starting_shows_its_own_error(make_app, monkeypatch, tmp_path):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gaterm.rundir.lock import LOCK, claim_new_run_dir
-from tui.helpers import tui_config, wait_until
+from tui.helpers import stopped_summary, tui_config, wait_until
 
 
 async def test_a_ui_run_on_a_directory_in_use_is_refused_and_its_own_run_holds_the_lock(make_app, tmp_path):
@@ -28,8 +28,6 @@ async def test_a_ui_run_on_a_directory_in_use_is_refused_and_its_own_run_holds_t
 
 
 async def test_sigterm_quits_the_ui_like_ctrl_q_with_exit_143(make_app):
-    import asyncio
-    import json
     import os
     import signal
 
@@ -43,11 +41,6 @@ async def test_sigterm_quits_the_ui_like_ctrl_q_with_exit_143(make_app):
             os.kill(os.getpid(), signal.SIGTERM)
             await pilot.pause(0.2)
         assert not fallback and app.return_code == 143
-        summary = app.live.path / "summary.json"
-        for _ in range(600):  # the engine notices at the end of its epoch, then writes the summary
-            if summary.exists():
-                break
-            await asyncio.sleep(0.05)
-        assert json.loads(summary.read_text())["stop_reason"] == "cancelled"
+        assert (await stopped_summary(app.live.path))["stop_reason"] == "cancelled"
     finally:
         signal.signal(signal.SIGTERM, previous)
