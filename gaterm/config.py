@@ -103,6 +103,10 @@ class GAConfig:
     # everything evaluated so far the moment a worker is free; no barrier. Both run planned_evaluations
     # evaluations; in async mode a child's "generation" is its block of population - survivors children by id.
     schedule: str = "generational"
+    # Async schedule with a time budget: generation 0 may start evaluations during this share of time_budget_s
+    # only (and at least 4 of them); the rest of it is skipped, breeding begins, and the run's planned
+    # evaluations shrink by as many. 1.0: the whole first population runs (as without a budget).
+    first_share: float = 1.0
 
     @property
     def planned_evaluations(self) -> int:
@@ -221,6 +225,7 @@ class RunConfig:
                f"must be one of {', '.join(SELECTIONS)}, got {ga.selection!r}{_suggest(ga.selection, SELECTIONS)}")
         _check(ga.schedule in SCHEDULES, "ga.schedule",
                f"must be one of {', '.join(SCHEDULES)}, got {ga.schedule!r}{_suggest(ga.schedule, SCHEDULES)}")
+        _check(0.0 < ga.first_share <= 1.0, "ga.first_share", "must be above 0 and at most 1")
         _check(ga.init in INITS, "ga.init", f"must be one of {', '.join(INITS)}, got {ga.init!r}{_suggest(ga.init, INITS)}")
         _check(tr.max_epochs >= 1, "training.max_epochs", "must be at least 1")
         _check(tr.patience >= 1, "training.patience", "must be at least 1")

@@ -150,6 +150,8 @@ class EngineState:
     best_id: int | None
     best_layers: list | None
     elapsed_s: float
+    # async schedule: the size generation 0 ended with (smaller than ga.population when ga.first_share cut it)
+    first_population: int | None = None
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,9 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
     g.add_argument("--schedule", choices=("generational", "async"), metavar="KIND",
                    help="generational (default: each generation waits for its slowest evaluation) or async "
                         "(steady state: a child is bred whenever a worker is free)")
+    g.add_argument("--first-share", type=number, metavar="S",
+                   help="async schedule with --time-budget: generation 0 starts evaluations during this share of "
+                        "the budget only, then breeding begins (default 1: the whole population)")
     g.add_argument("--init", choices=("random", "spread"), metavar="KIND",
                    help="generation 0: random (default) or spread (each gene's values covered evenly)")
     g.add_argument("--select-on", choices=("validation", "test"), metavar="SPLIT",
@@ -126,7 +129,7 @@ FLAG_TO_KEY: dict[str, tuple[str, ...]] = {
     "mutation_prob": ("ga", "mutation_prob"), "target": ("ga", "target"), "time_budget": ("ga", "time_budget_s"),
     "merge": ("ga", "merge"), "merge_strategy": ("ga", "merge_strategy"),
     "paired_control": ("ga", "paired_control"), "select_on": ("ga", "selection"), "init": ("ga", "init"),
-    "schedule": ("ga", "schedule"),
+    "schedule": ("ga", "schedule"), "first_share": ("ga", "first_share"),
     "max_epochs": ("training", "max_epochs"), "patience": ("training", "patience"),
     "min_delta": ("training", "min_delta"), "device": ("training", "device"), "threads": ("training", "threads"),
     "prune": ("training", "prune"), "prune_warmup": ("training", "prune_warmup"),

@@ -53,6 +53,8 @@ from gaterm.merge import LayerWeights, MergeStrategy, Parent, plain_notes, run_m
 from gaterm.states import Direction, Status, StopReason
 from gaterm.stats import fitness_time_stats
 
+FIRST_MIN = 4  # ga.first_share never cuts generation 0 below this many started individuals
+
 Listener = Callable[[Event], None]
 
 
@@ -115,6 +117,7 @@ class Engine:
         self._block_curves: list[tuple[int, str, tuple[float, ...]]] = []  # async: (block, loss, curve)
         self._seeds = list(seed_population)[: config.ga.population]
         self._warm_layers: dict[int, list[LayerWeights]] = {}  # generation-0 ids that start from trained weights
+        self._first = config.ga.population  # async: the size of generation 0 (ga.first_share may cut it)
 
     def emit(self, event: Event) -> None:
         for listener in self.listeners:
@@ -234,13 +237,26 @@ class Engine:
         """An individual's "generation" in async mode: 0 for the first population, then blocks of
         population - survivors children by id (so generation g has the ids it would have had generationally)."""
         ga = self.config.ga
-        return 0 if ind_id < ga.population else 1 + (ind_id - ga.population) // (ga.population - ga.survivors)
+        return 0 if ind_id < self._first else 1 + (ind_id - self._first) // (ga.population - ga.survivors)
 
     def _block_ids(self, block: int) -> tuple[int, ...]:
         ga = self.config.ga
-        first = 0 if block == 0 else ga.population + (block - 1) * (ga.population - ga.survivors)
-        last = ga.population if block == 0 else first + ga.population - ga.survivors
-        return tuple(range(first, min(last, ga.planned_evaluations)))
+        first = 0 if block == 0 else self._first + (block - 1) * (ga.population - ga.survivors)
+        last = self._first if block == 0 else first + ga.population - ga.survivors
+        return tuple(range(first, min(last, self._planned())))
+
+    def _planned(self) -> int:
+        """Evaluations this run makes if it goes the distance: the planned ones, less any generation-0
+        individuals that `ga.first_share` skipped (async)."""
+        return self.config.ga.planned_evaluations - (self.config.ga.population - self._first)
+
+    def _cut_first(self, started: int) -> bool:
+        """Async with a time budget: is it time to end generation 0 after its first `started` individuals?
+        Once `ga.first_share` of the budget has passed, with at least FIRST_MIN of them started."""
+        ga = self.config.ga
+        if ga.time_budget_s is None or ga.first_share >= 1.0 or started < min(FIRST_MIN, ga.population):
+            return False
+        return self._elapsed_before + time.perf_counter() - self._t0 >= ga.first_share * ga.time_budget_s
 
     def _pool(self, upto_block: int | None = None) -> list[EvaluationRecord]:
         """The best `survivors` records (of blocks <= `upto_block`, or all), ties to the older id: the parents to
@@ -260,7 +276,6 @@ class Engine:
         is fixed by the seed; with more, which child is bred from whom depends on which evaluation finished
         first."""
         cfg, ga = self.config, self.config.ga
-        planned = ga.planned_evaluations
         queue = [ind for ind in population if ind.record is None]
         known = {ind.id: ind for ind in population if ind.record is not None}  # evaluated individuals still held
         running: dict[int, tuple[Individual, bool, float, dict[str, Any] | None]] = {}  # + merged, merge time, notes
@@ -271,16 +286,27 @@ class Engine:
         # them, a checkpoint after block g keeps those of blocks <= g (restored curves are all from before)
         self._block_curves = [(start_gen - 1, loss, c) for loss, c in self._curves]
 
+        def cut_first() -> None:
+            """Once generation 0 has had its share of the budget (`ga.first_share`), skip the rest of it: it is
+            queued in id order, so the started ones are ids 0..k-1, and the children are numbered from k on.
+            Checked before each start and after each completion (so that, with one worker, block 0 is
+            checkpointed before the first child is bred, as every other block is)."""
+            nonlocal next_id
+            if queue and start_gen == 0 and self._cut_first(ga.population - len(queue)):
+                self._first = next_id = ga.population - len(queue)
+                queue.clear()
+
         def next_task() -> EvalTask | None:
             nonlocal next_id
-            if not queue and next_id >= planned:
+            if not queue and next_id >= self._planned():
                 return None  # everything started: the run ends when the running ones finish
             if (why := self._why_not_start()) is not None:
                 reason["why"] = why
                 return None
+            cut_first()
             if queue:
                 ind = queue.pop(0)
-            elif next_id < planned:
+            elif next_id < self._planned():
                 parents = [known[r.id] for r in self._pool()]
                 if len(parents) < 2:
                     return None  # wait for another evaluation of the first population to finish
@@ -329,7 +355,7 @@ class Engine:
                 if any(r.generation == gen for r in self._records):  # none for a block that was all stopped
                     self.emit(GenerationFinished(self._summarize(gen, keep, upto=gen)))
                 done_through = gen
-                if not final and gen < self._block(planned - 1):
+                if not final and gen < self._block(self._planned() - 1):
                     self.emit(CheckpointReady(self._async_snapshot(gen, rng)))
 
         outcomes = self.backend.run_async(next_task, on_epoch, self.should_stop)
@@ -351,6 +377,7 @@ class Engine:
                 if self.direction.reached(self._selected(out.result), ga.target):
                     reason["why"] = StopReason.TARGET
                     break
+                cut_first()
                 finish_blocks(final=False)
         finally:
             outcomes.close()
@@ -402,6 +429,7 @@ class Engine:
             best_id=best.id if best is not None else None,
             best_layers=best_layers,
             elapsed_s=self._elapsed_before + time.perf_counter() - self._t0,
+            first_population=self._first,
         )
 
     # ------------------------------------------------------------------
@@ -431,6 +459,8 @@ class Engine:
         by_id = {r.id: r for r in self._records}
         self._best_record = by_id.get(st.best_id) if st.best_id is not None else None
         self._best_layers = st.best_layers
+        if st.first_population is not None:
+            self._first = st.first_population
         return population, st.next_id, st.next_generation
 
     def _run_generation(

@@ -85,6 +85,7 @@ def save_checkpoint(path: Path, state: Any, config: Any) -> None:
         "records": [_record_to_json(r) for r in state.records],
         "best_id": state.best_id,
         "elapsed_s": state.elapsed_s,
+        "first_population": state.first_population,
     }
     blob = {
         "meta": json.dumps(meta),
@@ -126,6 +127,7 @@ def load_checkpoint(path: Path, config: Any) -> Any:
             best_id=meta["best_id"],
             best_layers=_pairs(blob["best_layers"]) or None,
             elapsed_s=meta["elapsed_s"],
+            first_population=meta.get("first_population"),  # absent before ga.first_share existed
         )
     except (KeyError, TypeError, ValueError, GatermError) as exc:
         raise RunDirError(f"{path} is damaged or from another gaterm version ({type(exc).__name__})") from None

@@ -203,3 +203,43 @@ def test_a_run_resumed_twice_with_pruning_checkpoints_every_curve(digits):
     for state in later:  # what a second resume would start from: the uninterrupted run's curves and records
         assert state.curves == reference[state.next_generation].curves
         assert key(state.records) == key(reference[state.next_generation].records)
+
+
+def test_first_share_ends_generation_0_and_breeds_from_it(digits, tmp_path):
+    """With a time budget, `ga.first_share` ends generation 0 once its share of the budget has passed (here at
+    once: the share is tiny), after at least FIRST_MIN started individuals; the run makes as many fewer evaluations,
+    its blocks, checkpoints and resume follow the smaller generation 0."""
+    from gaterm.engine.evolve import FIRST_MIN
+    from gaterm.rundir.checkpoint import load_checkpoint, save_checkpoint
+
+    def cfg(**ga):
+        return async_config(population=8, survivors=3, generations=3, time_budget_s=1000.0, **ga)
+
+    full, _ = run(cfg(), digits)  # first_share 1.0 (the default): the whole population, as without a budget
+    assert key(full.records) == key(run(async_config(population=8, survivors=3, generations=3), digits)[0].records)
+    assert len(full.records) == cfg().ga.planned_evaluations == 8 + 2 * 5
+
+    result, events = run(cfg(first_share=1e-9), digits)
+    recs = list(result.records)
+    assert result.stop_reason is StopReason.GENERATIONS
+    assert [r.id for r in recs] == list(range(FIRST_MIN + 2 * 5))  # ids 4..7 of generation 0 were skipped
+    assert [r.generation for r in recs] == [0] * FIRST_MIN + [1] * 5 + [2] * 5
+    assert key(recs[:FIRST_MIN]) == key(full.records[:FIRST_MIN])  # the same first individuals
+    for r in recs[FIRST_MIN:]:
+        assert r.merged and max(r.parent_a, r.parent_b) < r.id
+    assert [e.summary.generation for e in events if isinstance(e, GenerationFinished)] == [0, 1, 2]
+    states = [e.state for e in events if isinstance(e, CheckpointReady)]
+    assert [(s.next_generation, s.next_id, s.first_population) for s in states] == [(1, 4, 4), (2, 9, 4)]
+    save_checkpoint(tmp_path / "ck.pt", states[0], cfg(first_share=1e-9))
+    back = load_checkpoint(tmp_path / "ck.pt", cfg(first_share=1e-9))
+    assert back.first_population == FIRST_MIN
+    for state in (back, states[1]):
+        resumed, _ = run(cfg(first_share=1e-9), digits, resume=state)
+        assert key(resumed.records) == key(recs)
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.5, 1.5])
+def test_a_first_share_outside_0_to_1_is_named(bad):
+    cfg = async_config(first_share=bad)
+    with pytest.raises(ConfigError, match="ga.first_share: must be above 0 and at most 1"):
+        cfg.validate()
