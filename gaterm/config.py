@@ -101,7 +101,8 @@ class GAConfig:
     # "generational": each generation's children are bred together and the next generation waits for the
     # slowest of them (the study's GA). "async" (steady state): a child is bred from the best `survivors` of
     # everything evaluated so far the moment a worker is free; no barrier. Both run planned_evaluations
-    # evaluations; in async mode a child's "generation" is its block of population - survivors children by id.
+    # evaluations (async: fewer when first_share cuts generation 0); in async mode a child's "generation" is its
+    # block of population - survivors children by id.
     schedule: str = "generational"
     # Async schedule with a time budget: generation 0 may start evaluations during this share of time_budget_s
     # only (and at least 4 of them); the rest of it is skipped, breeding begins, and the run's planned
@@ -226,6 +227,9 @@ class RunConfig:
         _check(ga.schedule in SCHEDULES, "ga.schedule",
                f"must be one of {', '.join(SCHEDULES)}, got {ga.schedule!r}{_suggest(ga.schedule, SCHEDULES)}")
         _check(0.0 < ga.first_share <= 1.0, "ga.first_share", "must be above 0 and at most 1")
+        _check(ga.first_share == 1.0 or (ga.schedule == "async" and ga.time_budget_s is not None), "ga.first_share",
+               "applies to the async schedule with a time budget only (set ga.schedule = \"async\" and "
+               "ga.time_budget_s, or leave it at 1)")
         _check(ga.init in INITS, "ga.init", f"must be one of {', '.join(INITS)}, got {ga.init!r}{_suggest(ga.init, INITS)}")
         _check(tr.max_epochs >= 1, "training.max_epochs", "must be at least 1")
         _check(tr.patience >= 1, "training.patience", "must be at least 1")

@@ -234,8 +234,9 @@ class Engine:
 
     # ----- the steady-state schedule ---------------------------------------------------------------------
     def _block(self, ind_id: int) -> int:
-        """An individual's "generation" in async mode: 0 for the first population, then blocks of
-        population - survivors children by id (so generation g has the ids it would have had generationally)."""
+        """An individual's "generation" in async mode: 0 for the first population (ids below `_first`), then
+        blocks of population - survivors children by id (so without a `ga.first_share` cut generation g has the
+        ids it would have had generationally)."""
         ga = self.config.ga
         return 0 if ind_id < self._first else 1 + (ind_id - self._first) // (ga.population - ga.survivors)
 
@@ -270,7 +271,7 @@ class Engine:
     ) -> StopReason:
         """Steady state: whenever a worker is free, start the next unevaluated individual of the first
         population, else breed a child from two distinct individuals among the best `survivors` evaluated so far
-        (merging its parents' weights), until planned_evaluations have been started. Pruning compares with every
+        (merging its parents' weights), until `_planned()` have been started. Pruning compares with every
         completed evaluation so far. The block of ids that makes up a generation is summarized (and checkpointed)
         once all of it and every earlier block is recorded. With one worker the order of events, and so the run,
         is fixed by the seed; with more, which child is bred from whom depends on which evaluation finished
@@ -289,12 +290,17 @@ class Engine:
         def cut_first() -> None:
             """Once generation 0 has had its share of the budget (`ga.first_share`), skip the rest of it: it is
             queued in id order, so the started ones are ids 0..k-1, and the children are numbered from k on.
-            Checked before each start and after each completion (so that, with one worker, block 0 is
-            checkpointed before the first child is bred, as every other block is)."""
+            Checked before each start and after each completion; when nothing runs any more, block 0 is
+            complete and is summarized and checkpointed at once, before the first child is bred (as every other
+            block is), so that a resumed run breeds the same children."""
             nonlocal next_id
             if queue and start_gen == 0 and self._cut_first(ga.population - len(queue)):
                 self._first = next_id = ga.population - len(queue)
                 queue.clear()
+                for i in [i for i in self._warm_layers if i >= self._first]:
+                    del self._warm_layers[i]  # skipped warm-start seeds: their ids now belong to children
+                if not running:
+                    finish_blocks(final=False)
 
         def next_task() -> EvalTask | None:
             nonlocal next_id
@@ -322,7 +328,7 @@ class Engine:
                 started.add(gen)
                 self.emit(GenerationStarted(gen, self._block_ids(gen)))
             seed = evaluation_seed(cfg.seed, ind.id)
-            init_layers = self._warm_layers.get(ind.id)
+            init_layers = self._warm_layers.get(ind.id) if ind.parents is None else None  # warm-start seeds only
             notes, merge_time = None, 0.0
             if self.merge_strategy is not None and ind.parents is not None:
                 t = time.perf_counter()

@@ -238,8 +238,12 @@ def test_first_share_ends_generation_0_and_breeds_from_it(digits, tmp_path):
         assert key(resumed.records) == key(recs)
 
 
-@pytest.mark.parametrize("bad", [0.0, -0.5, 1.5])
-def test_a_first_share_outside_0_to_1_is_named(bad):
-    cfg = async_config(first_share=bad)
-    with pytest.raises(ConfigError, match="ga.first_share: must be above 0 and at most 1"):
-        cfg.validate()
+@pytest.mark.parametrize("bad, message", [
+    ({"first_share": 0.0}, "must be above 0 and at most 1"),
+    ({"first_share": 1.5}, "must be above 0 and at most 1"),
+    ({"first_share": 0.5}, "applies to the async schedule with a time budget only"),  # no budget
+    ({"first_share": 0.5, "time_budget_s": 60.0, "schedule": "generational"}, "applies to the async schedule"),
+])
+def test_a_first_share_that_cannot_apply_is_named(bad, message):
+    with pytest.raises(ConfigError, match=f"ga.first_share: {message}"):
+        async_config(**bad).validate()
