@@ -100,6 +100,9 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.paired_control is None:
         args.paired_control = True
     base = config_from(args.config, overrides_from(args))
+    if base.ga.first_share != 1.0:
+        raise ConfigError("ga.first_share: gaterm compare needs arms that share generation 0, and the share cuts "
+                          "it by the clock; leave it at 1")
     # no --strategies: the configured merge strategy (gaterm's default unless --config sets one)
     strategies = [base.ga.merge_strategy] if args.strategies is None else split_names(args.strategies, "strategies")
     data_dir = data_dir_from(args.data_dir)

@@ -85,12 +85,12 @@ def test_headless_run_writes_a_complete_run_directory(tmp_path, tiny, capsys):
     assert "mutation_prob = 0.3" in cfg_text and 'loss = [\n    "cross_entropy",\n]' in cfg_text
 
 
-def test_select_on_test_warns_that_the_result_is_biased(tmp_path, tiny):
+def test_select_on_test_warns_that_the_result_is_biased(tmp_path, tiny, capfd):
     for extra in ([], ["--quiet"]):
         out = tmp_path / f"t{len(extra)}"
-        proc = gaterm("--no-ui", "--config", str(tiny), "--select-on", "test", "--out", str(out), *extra)
-        assert proc.returncode == 0, proc.stderr
-        text = proc.stdout + proc.stderr
+        capfd.readouterr()
+        assert main(["--no-ui", "--config", str(tiny), "--select-on", "test", "--out", str(out), *extra]) == 0
+        text = "".join(capfd.readouterr())
         assert "selecting on the test split" in text and "optimistically biased" in text
         assert all(r["metric"] == r["test_metric"] for r in rows(out / "evaluations.csv"))
         assert json.loads((out / "summary.json").read_text())["selection"] == "test"

@@ -118,3 +118,9 @@ def test_compare_bad_input_is_one_line(tmp_path, capsys):
     assert main(["compare", "--seeds", "two", "--out", str(tmp_path / "y")]) == 2
     assert "--seeds" in capsys.readouterr().err
     assert not (tmp_path / "y").exists()
+    # the clock-driven cut of generation 0 would give the arms different first generations
+    assert main(["compare", "--schedule", "async", "--time-budget", "60", "--first-share", "0.5",
+                 "--out", str(tmp_path / "z")]) == 2
+    err = capsys.readouterr().err
+    assert "ga.first_share: gaterm compare needs arms that share generation 0" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "z").exists()

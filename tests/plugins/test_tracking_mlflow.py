@@ -46,8 +46,8 @@ def config(tmp_path) -> Path:
 
 
 @pytest.fixture
-def store(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+def store(mlflow_store) -> str:
+    return mlflow_store
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -117,7 +117,7 @@ async def test_fixing_the_input_clears_the_message(make_app):
 
 
 async def test_stop_during_a_run_leaves_a_valid_run_directory(make_app):
-    app = make_app(tui_config(max_epochs=500, patience=500))
+    app = make_app(tui_config(max_epochs=80, patience=80))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: app.live is not None and len(app.live.evaluations) >= 1)
@@ -152,8 +152,9 @@ async def test_toggle_merge_with_one_key(make_app):
         assert app.setup_pane.config.ga.merge is True
 
 
-async def test_save_and_load_the_configuration(make_app, tmp_path):
+async def test_save_and_load_the_configuration(make_app, tmp_path, monkeypatch):
     path = tmp_path / "search.toml"
+    monkeypatch.chdir(tmp_path)  # the typed path is relative, as a user's would be (and short to type)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await type_into(pilot, "ga.mutation_prob", "0.25")
@@ -161,7 +162,7 @@ async def test_save_and_load_the_configuration(make_app, tmp_path):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, PathPrompt)
-        await pilot.press("home", "ctrl+k", *str(path), "enter")
+        await pilot.press("home", "ctrl+k", *path.name, "enter")
         await pilot.pause()
         assert not isinstance(app.screen, PathPrompt)
         saved = load_config(path)  # the file `gaterm --no-ui --config` reads
@@ -279,7 +280,7 @@ async def test_a_failing_run_is_shown_as_an_error_not_a_crash(make_app, tmp_path
 
 async def test_quitting_during_a_run_stops_it_and_keeps_its_directory(make_app):
 
-    app = make_app(tui_config(max_epochs=500, patience=500))
+    app = make_app(tui_config(max_epochs=80, patience=80))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: app.live is not None and len(app.live.evaluations) >= 1)

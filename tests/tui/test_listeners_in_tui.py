@@ -66,21 +66,21 @@ async def test_a_tui_run_feeds_plugin_listeners_and_names_a_failing_one(make_app
     assert app.live.stop_reason == "generations"
 
 
-async def test_the_setup_forms_mlflow_field_logs_the_run(make_app, tmp_path):
+async def test_the_setup_forms_mlflow_field_logs_the_run(make_app, tmp_path, monkeypatch):
     pytest.importorskip("mlflow")
-    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.chdir(tmp_path)  # a store directory relative to where gaterm runs, short to type key by key
     app = make_app(tui_config())
     async with app.run_test(size=(120, 40)) as pilot:
         await type_into(pilot, "ga.generations", "1")
-        await type_into(pilot, "tracking.mlflow_uri", store)
-        assert app.setup_pane.config is not None and app.setup_pane.config.tracking.mlflow_uri == store
+        await type_into(pilot, "tracking.mlflow_uri", "ml")
+        assert app.setup_pane.config is not None and app.setup_pane.config.tracking.mlflow_uri == "ml"
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: app.live is not None and not app.running)
         await pilot.pause()
         out = app.live.path
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=store)
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'ml' / 'mlflow.db'}")  # a directory holds a SQLite store
     runs = client.search_runs([client.get_experiment_by_name("gaterm").experiment_id])
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     assert len(parents) == 1 and parents[0].data.tags["front_end"] == "tui"

@@ -9,7 +9,7 @@ from tui.helpers import stopped_summary, tui_config, wait_until
 async def test_a_ui_run_on_a_directory_in_use_is_refused_and_its_own_run_holds_the_lock(make_app, tmp_path):
     busy = tmp_path / "busy"
     other = claim_new_run_dir(busy)  # as another gaterm process would hold it
-    app = make_app(tui_config(max_epochs=500, patience=500), out=busy)
+    app = make_app(tui_config(max_epochs=80, patience=80), out=busy)
     notes: list[str] = []
     app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
@@ -34,7 +34,7 @@ async def test_sigterm_quits_the_ui_like_ctrl_q_with_exit_143(make_app):
     fallback: list[int] = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: fallback.append(signum))  # never kill pytest
     try:
-        app = make_app(tui_config(max_epochs=500, patience=500))
+        app = make_app(tui_config(max_epochs=80, patience=80))
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("ctrl+r")
             await wait_until(pilot, lambda: app.live is not None and len(app.live.evaluations) >= 1)
