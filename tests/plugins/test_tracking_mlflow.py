@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,9 +46,21 @@ def config(tmp_path) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def empty_db(tmp_path_factory) -> Path:
+    """An empty MLflow SQLite store, made once (creating one runs MLflow's schema migrations, 1-2 s)."""
+    db = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    client_for(f"sqlite:///{db}").search_experiments()
+    return db
+
+
 @pytest.fixture
-def store(mlflow_store) -> str:
-    return mlflow_store
+def store(tmp_path, empty_db) -> str:
+    """A new, empty store in tmp_path: a copy of `empty_db`, which is what creating it would give."""
+    db = tmp_path / "store" / "mlflow.db"
+    db.parent.mkdir()
+    shutil.copyfile(empty_db, db)
+    return f"sqlite:///{db}"
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -279,7 +279,6 @@ async def test_a_failing_run_is_shown_as_an_error_not_a_crash(make_app, tmp_path
 
 
 async def test_quitting_during_a_run_stops_it_and_keeps_its_directory(make_app):
-
     app = make_app(tui_config(max_epochs=80, patience=80))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+r")
