@@ -24,6 +24,8 @@ Contestants (`--contestants`, comma-separated):
   gaterm-async-prune-small  the same with population 10 and 5 survivors (children bred after 10 evaluations)
   gaterm-async-prune-share  async + prune, generation 0 ends after a quarter of the budget (`ga.first_share`)
   gaterm-async-prune-elite  async + prune, parents drawn from the best 5 so far instead of 10 (`--survivors 5`)
+  gaterm-async-prune-elite-mp4  the same, merged children stop after 4 epochs without improvement, not 10
+                            (`--merged-patience 4`)
   tpe-median        Optuna TPESampler + MedianPruner(n_startup_trials=5, warm-up as gaterm's prune_warmup)
   tpe-hyperband     Optuna TPESampler + HyperbandPruner(min_resource=1, max_resource=max_epochs)
   random            Optuna RandomSampler, no pruner
@@ -77,6 +79,8 @@ GATERM = {  # contestant -> config overrides on gaterm's defaults
                                  "training": {"prune": True}},
     "gaterm-async-prune-share": {"ga": {"schedule": "async", "first_share": 0.25}, "training": {"prune": True}},
     "gaterm-async-prune-elite": {"ga": {"schedule": "async", "survivors": 5}, "training": {"prune": True}},
+    "gaterm-async-prune-elite-mp4": {"ga": {"schedule": "async", "survivors": 5},
+                                     "training": {"prune": True, "merged_patience": 4}},
 }
 OPTUNA = {"tpe-median": ("tpe", "median"), "tpe-hyperband": ("tpe", "hyperband"), "random": ("random", "none")}
 DEFAULT_CONTESTANTS = "gaterm,gaterm-no-merge,tpe-median,tpe-hyperband,random"

@@ -121,6 +121,9 @@ class TrainingConfig:
 
     max_epochs: int = 100
     patience: int = 10
+    # Early-stopping patience of merged children (0: `patience`). A merged child starts from its parents' trained
+    # weights, so it usually improves in its first epochs or not at all (docs/speed.md measures how often).
+    merged_patience: int = 0
     # An epoch improves when the validation loss beats the best by more than min_delta, in the loss's own units
     # on the user's targets: for regression the loss is computed on standardized targets, so min_delta is
     # divided by the target's training spread (MAE, Huber) or its square (MSE) before comparing, as if the
@@ -233,6 +236,10 @@ class RunConfig:
         _check(ga.init in INITS, "ga.init", f"must be one of {', '.join(INITS)}, got {ga.init!r}{_suggest(ga.init, INITS)}")
         _check(tr.max_epochs >= 1, "training.max_epochs", "must be at least 1")
         _check(tr.patience >= 1, "training.patience", "must be at least 1")
+        _check(tr.merged_patience >= 0, "training.merged_patience", "must be >= 0 (0: the same as patience)")
+        _check(not (ga.paired_control and tr.merged_patience not in (0, tr.patience)), "training.merged_patience",
+               "the paired control trains the same child fresh with `patience`: a different patience for the "
+               "merged child would be counted as merge's saving; leave it at 0 or turn the control off")
         _check(tr.min_delta >= 0, "training.min_delta", "must be >= 0")
         _check(0 < tr.val_fraction < 1, "training.val_fraction", "must be between 0 and 1")
         _check(0 < tr.test_fraction < 1, "training.test_fraction", "must be between 0 and 1")

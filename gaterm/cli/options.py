@@ -80,6 +80,8 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
     t = p.add_argument_group("training")
     t.add_argument("--max-epochs", type=positive_int, metavar="N")
     t.add_argument("--patience", type=positive_int, metavar="N")
+    t.add_argument("--merged-patience", type=non_negative_int, metavar="N",
+                   help="early-stopping patience of merged children (default 0: the same as --patience)")
     t.add_argument("--min-delta", type=number, metavar="D")
     t.add_argument("--device", metavar="DEV", help="cpu (default) or cuda")
     t.add_argument("--threads", type=non_negative_int, metavar="N",
@@ -131,6 +133,7 @@ FLAG_TO_KEY: dict[str, tuple[str, ...]] = {
     "paired_control": ("ga", "paired_control"), "select_on": ("ga", "selection"), "init": ("ga", "init"),
     "schedule": ("ga", "schedule"), "first_share": ("ga", "first_share"),
     "max_epochs": ("training", "max_epochs"), "patience": ("training", "patience"),
+    "merged_patience": ("training", "merged_patience"),
     "min_delta": ("training", "min_delta"), "device": ("training", "device"), "threads": ("training", "threads"),
     "prune": ("training", "prune"), "prune_warmup": ("training", "prune_warmup"),
     "mlflow": ("tracking", "mlflow_uri"), "mlflow_experiment": ("tracking", "experiment"),

@@ -342,7 +342,8 @@ class Engine:
             return EvalTask(ind.id, gen, ind.chromosome, seed, init_layers,
                             control=merged and ga.paired_control, prune_medians=medians,
                             prune_warmup=cfg.training.prune_warmup,
-                            keep_initial=init_layers is not None and ind.parents is None)
+                            keep_initial=init_layers is not None and ind.parents is None,
+                            patience=cfg.training.merged_patience if merged else 0)
 
         def on_epoch(task: EvalTask, epoch: int, val_loss: float) -> None:
             self.emit(EpochFinished(task.generation, task.id, epoch, cfg.training.max_epochs, val_loss))
@@ -489,6 +490,7 @@ class Engine:
                                   control=merged and ga.paired_control,
                                   prune_warmup=cfg.training.prune_warmup,
                                   keep_initial=init_layers is not None and ind.parents is None,
+                                  patience=cfg.training.merged_patience if merged else 0,
                                   after=max(0, position - lag) if prune else 0))
         by_id = {ind.id: ind for ind in pending}
         reason = {"why": StopReason.GENERATIONS}

@@ -164,6 +164,7 @@ def evaluate(
     prune_warmup: int = 5,
     keep_initial: bool = False,
     prune_check: Callable[[int, float], bool] | None = None,
+    patience: int | None = None,
 ) -> FitnessResult:
     """Train `c` (from `init_layers` if given, else a fresh init) and score it on the validation and test splits.
 
@@ -176,7 +177,8 @@ def evaluate(
     With `keep_initial` (a warm start from trained weights), `init_layers` count as epoch 0: training must beat
     their validation loss, else they are what is kept and scored.
     `prune_check(epoch, val_loss)`, if given, is asked after every epoch too and prunes the same way when it
-    returns True (an outside pruner, e.g. Optuna's in benchmarks/anytime.py).
+    returns True (an outside pruner, e.g. Optuna's in benchmarks/anytime.py). `patience`, if given, replaces
+    `cfg.patience` (a merged child's `training.merged_patience`).
     """
     model = init_model(c, data, seed)
     if init_layers is not None:
@@ -225,7 +227,7 @@ def evaluate(
             best_state = [t.detach().clone() for t in model.state_dict().values()]
         else:
             wait += 1
-            if wait >= cfg.patience:
+            if wait >= (patience or cfg.patience):
                 break
         if should_prune(curve, prune_medians, prune_warmup) or (
                 prune_check is not None and prune_check(epoch, val_loss)):

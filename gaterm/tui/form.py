@@ -30,8 +30,10 @@ PARAM_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("ga.generations", "generations", "int", hint="generation 0 is random"),
     FieldSpec("ga.mutation_prob", "mutation prob", "float", hint="per gene, 0..1"),
     FieldSpec("ga.target", "target", "float", optional=True, hint="blank: none"),
+    FieldSpec("ga.time_budget_s", "time budget", "float", optional=True, hint="seconds; blank: none"),
     FieldSpec("training.max_epochs", "max epochs", "int"),
     FieldSpec("training.patience", "patience", "int", hint="epochs without improvement"),
+    FieldSpec("training.merged_patience", "↳ children", "int", hint="patience of merged children; 0: the same"),
     FieldSpec("seed", "seed", "int"),
     FieldSpec("tracking.mlflow_uri", "MLflow", "str", optional=True, hint="blank: off"),
 )

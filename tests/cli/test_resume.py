@@ -152,3 +152,12 @@ def test_an_async_run_with_two_workers_stopped_and_resumed_is_complete(tmp_path)
         gens = [int(r["generation"]) for r in csv.DictReader(f)]
     assert gens == [0, 1, 2, 3, 4]
     assert json.loads((out / "summary.json").read_text())["evaluations"] == 18
+
+
+def test_every_flag_that_sets_the_run_config_is_refused_on_resume():
+    """A resumed run continues with its own config.toml: a run-config flag given with --resume would be silently
+    ignored, so each one is refused (only where the run is also logged, [tracking], may change)."""
+    from gaterm.cli.options import FLAG_TO_KEY
+    from gaterm.cli.run import _RESUME_CONFLICTS
+
+    assert {f for f, key in FLAG_TO_KEY.items() if key[0] != "tracking"} <= set(_RESUME_CONFLICTS)

@@ -9,6 +9,7 @@ import torch
 
 from conftest import tiny_config
 from gaterm.engine.evolve import Engine
+from gaterm.errors import ConfigError
 from gaterm.events import EvaluationFinished, GenerationFinished, RunFinished, RunStarted
 from gaterm.merge import Parent
 from gaterm_builtin.merges import MeanMerge
@@ -237,7 +238,6 @@ def test_generation_0_can_be_a_spread_population(digits):
 
     from gaterm.chromosome import spread_population
     from gaterm.config import config_from_dict
-    from gaterm.errors import ConfigError
 
     cfg = tiny_config(population=6, generations=1, merge=False, init="spread")
     cfg.training.max_epochs = 1
@@ -246,3 +246,38 @@ def test_generation_0_can_be_a_spread_population(digits):
     assert [r.chromosome for r in result.records] == spread_population(np.random.default_rng(0), store, 6)
     with pytest.raises(ConfigError, match="ga.init"):
         config_from_dict({"ga": {"init": "grid"}}).validate()
+
+
+def test_merged_children_stop_after_their_own_patience(digits):
+    """`training.merged_patience` shortens early stopping for merged children only. Training is deterministic,
+    so a child with the shorter patience is the full-patience child cut short: its best epoch is the same one
+    (with the same weights and metric) unless its curve had a longer wait before that epoch."""
+    def config(merged_patience):
+        cfg = tiny_config(population=6, survivors=3, generations=2)
+        cfg.training.max_epochs, cfg.training.patience = 40, 8
+        cfg.training.merged_patience = merged_patience
+        return cfg
+
+    full, _ = run(config(0), digits)
+    short, _ = run(config(2), digits)
+    assert key(full.records[:6]) == key(short.records[:6])  # generation 0 starts fresh: untouched
+    assert max(r.n_epochs - r.best_epoch for r in short.records[:6]) > 2
+    children = list(zip(full.records[6:], short.records[6:]))
+    assert len(children) == 3 and all(s.merged and (s.genes, s.seed) == (f.genes, f.seed) for f, s in children)
+    for f, s in children:
+        assert s.n_epochs - s.best_epoch <= 2 and s.n_epochs <= f.n_epochs and s.best_epoch <= f.best_epoch
+        if s.best_epoch == f.best_epoch:
+            assert (s.val_metric, s.test_metric, s.val_loss) == (f.val_metric, f.test_metric, f.val_loss)
+            assert s.n_epochs == min(f.n_epochs, f.best_epoch + 2)
+    assert sum(s.n_epochs for _, s in children) < sum(f.n_epochs for f, _ in children)
+
+
+def test_merged_patience_cannot_hide_in_the_paired_control():
+    cfg = tiny_config(paired_control=True)
+    cfg.training.merged_patience = 3
+    with pytest.raises(ConfigError, match="training.merged_patience: the paired control"):
+        cfg.validate()
+    cfg.training.merged_patience = -1
+    cfg.ga.paired_control = False
+    with pytest.raises(ConfigError, match="training.merged_patience: must be >= 0"):
+        cfg.validate()

@@ -87,6 +87,7 @@ async def test_edit_genes_and_parameters_then_run_on_digits(make_app, tmp_path):
         ("genes.neurons", "8 x", "genes.neurons[1]: expected an integer, got 'x'"),
         ("genes.layers", "", "genes.layers: must list at least one value"),
         ("genes.loss", "mse", "genes.loss: 'mse' is not a classification loss; choose from cross_entropy"),
+        ("training.merged_patience", "-1", "training.merged_patience: must be >= 0 (0: the same as patience)"),
     ],
 )
 async def test_invalid_input_shows_its_message_and_cannot_start(make_app, tmp_path, key, text, expected):
@@ -150,6 +151,34 @@ async def test_toggle_merge_with_one_key(make_app):
         await pilot.press("ctrl+g")
         await pilot.pause()
         assert app.setup_pane.config.ga.merge is True
+
+
+async def test_an_async_pruned_run_under_a_time_budget_from_the_form(make_app):
+    """The schedule, pruning, the time budget and the merged children's patience are set in the form, by keys,
+    and the run follows them."""
+    app = make_app(tui_config(max_epochs=15, patience=6))
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one("#schedule", Select).focus()
+        await pilot.press("enter", "down", "enter")  # open the list, pick "async"
+        app.query_one("#prune", Checkbox).focus()
+        await pilot.press("space")
+        await type_into(pilot, "ga.time_budget_s", "600")
+        await type_into(pilot, "training.merged_patience", "1")
+        assert "async, pruning, 8 evaluations over 3 generations, time budget 600 s" in message(app)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: not app.running)
+        await pilot.pause()
+        out = app.live.path
+    cfg = load_config(out / "config.toml")
+    assert (cfg.ga.schedule, cfg.training.prune, cfg.ga.time_budget_s, cfg.training.merged_patience) == (
+        "async", True, 600.0, 1)
+    evals = rows(out / "evaluations.csv")
+    assert len(evals) == 8 and json.loads((out / "summary.json").read_text())["stop_reason"] == "generations"
+    stopped = [r for r in evals if r["status"] == "ok" and int(r["n_epochs"]) < cfg.training.max_epochs]
+    assert {int(r["n_epochs"]) - int(r["best_epoch"]) for r in stopped if r["merged"] == "1"} == {1}
+    fresh = [r for r in evals if r["merged"] == "0"]  # generation 0 keeps patience 6: by it, max epochs or pruning
+    assert all(int(r["n_epochs"]) - int(r["best_epoch"]) == 6 or int(r["n_epochs"]) == cfg.training.max_epochs
+               or r["status"] == "pruned" for r in fresh)
 
 
 async def test_save_and_load_the_configuration(make_app, tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
-from gaterm.config import TABLE_DATASET, DataConfig, RunConfig
+from gaterm.config import SCHEDULES, TABLE_DATASET, DataConfig, RunConfig
 from gaterm.errors import GatermError
 from gaterm.plugins import PluginSet
 from gaterm.tui.form import (
@@ -75,6 +75,15 @@ class SetupPane(Vertical):
                     yield Label("strategy", classes="field-label")
                     yield Select(st_options, value=cfg.ga.merge_strategy, allow_blank=False, compact=True,
                                  id="merge-strategy", disabled=not cfg.ga.merge)
+                with Horizontal(classes="field"):
+                    yield Label("schedule", classes="field-label")
+                    yield Select([(s, s) for s in SCHEDULES], value=cfg.ga.schedule, allow_blank=False, compact=True,
+                                 id="schedule", tooltip="ga.schedule: generational (each generation waits for its "
+                                 "slowest evaluation) or async (a child is bred whenever a worker is free)")
+                with Horizontal(classes="field"):
+                    yield Label("pruning", classes="field-label")
+                    yield Checkbox("median pruning", cfg.training.prune, compact=True, id="prune",
+                                   tooltip="training.prune: stop evaluations worse than the median so far")
                 for spec in PARAM_FIELDS:
                     yield from self._field(spec, texts[spec.key])
             with VerticalScroll(id="genes-box") as box:
@@ -169,6 +178,8 @@ class SetupPane(Vertical):
                                 (f"{cfg.ga.merge_strategy} (not installed)", cfg.ga.merge_strategy)])
             st.value = cfg.ga.merge_strategy
             self.query_one("#merge", Checkbox).value = cfg.ga.merge
+            self.query_one("#schedule", Select).value = cfg.ga.schedule
+            self.query_one("#prune", Checkbox).value = cfg.training.prune
             self.query_one("#data-file", Input).value = cfg.data.file
             label = self.query_one("#data-label", Select)
             label.set_options(self._label_options(cfg.data.file, cfg.data.label))
@@ -203,7 +214,8 @@ class SetupPane(Vertical):
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
-        self.query_one("#merge-strategy", Select).disabled = not event.value
+        if event.checkbox.id == "merge":
+            self.query_one("#merge-strategy", Select).disabled = not event.value
         self.check()
 
     def check(self) -> RunConfig | None:
@@ -215,6 +227,8 @@ class SetupPane(Vertical):
             "dataset": self.dataset,
             "ga.merge": self.merge,
             "ga.merge_strategy": str(self.query_one("#merge-strategy", Select).value),
+            "ga.schedule": str(self.query_one("#schedule", Select).value),
+            "training.prune": self.query_one("#prune", Checkbox).value,
             **self._table_extra(),
         }
         try:
@@ -238,9 +252,12 @@ class SetupPane(Vertical):
             ga = config.ga
             merge = f"merge on ({ga.merge_strategy})" if ga.merge else "merge off"
             planned = ga.planned_evaluations
+            budget = f", time budget {ga.time_budget_s:g} s" if ga.time_budget_s is not None else ""
+            how = ", async" if ga.schedule == "async" else ""
+            how += ", pruning" if config.training.prune else ""
             message.update(
-                f"[b]✓[/] ready: {config.dataset}, {merge}, {planned} evaluations "
-                f"over {ga.generations} generation{'s' * (ga.generations != 1)}; ctrl+r starts"
+                f"[b]✓[/] ready: {config.dataset}, {merge}{how}, {planned} evaluations "
+                f"over {ga.generations} generation{'s' * (ga.generations != 1)}{budget}; ctrl+r starts"
             )
         message.set_class(error is not None, "-error")
         self.config, self.error = config, error
