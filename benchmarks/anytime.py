@@ -26,6 +26,7 @@ Contestants (`--contestants`, comma-separated):
   gaterm-async-prune-elite  async + prune, parents drawn from the best 5 so far instead of 10 (`--survivors 5`)
   gaterm-async-prune-elite-mp4  the same, merged children stop after 4 epochs without improvement, not 10
                             (`--merged-patience 4`)
+  gaterm-async-prune-elite-mp2  the same with `--merged-patience 2`
   tpe-median        Optuna TPESampler + MedianPruner(n_startup_trials=5, warm-up as gaterm's prune_warmup)
   tpe-hyperband     Optuna TPESampler + HyperbandPruner(min_resource=1, max_resource=max_epochs)
   random            Optuna RandomSampler, no pruner
@@ -81,6 +82,8 @@ GATERM = {  # contestant -> config overrides on gaterm's defaults
     "gaterm-async-prune-elite": {"ga": {"schedule": "async", "survivors": 5}, "training": {"prune": True}},
     "gaterm-async-prune-elite-mp4": {"ga": {"schedule": "async", "survivors": 5},
                                      "training": {"prune": True, "merged_patience": 4}},
+    "gaterm-async-prune-elite-mp2": {"ga": {"schedule": "async", "survivors": 5},
+                                     "training": {"prune": True, "merged_patience": 2}},
 }
 OPTUNA = {"tpe-median": ("tpe", "median"), "tpe-hyperband": ("tpe", "hyperband"), "random": ("random", "none")}
 DEFAULT_CONTESTANTS = "gaterm,gaterm-no-merge,tpe-median,tpe-hyperband,random"

@@ -13,7 +13,7 @@ from gaterm.cli.options import (
     graceful_stop,
     overrides_from,
 )
-from gaterm.config import config_from
+from gaterm.config import RunConfig, config_from_dict, load_config
 from gaterm.errors import ConfigError, GatermError
 
 
@@ -99,7 +99,11 @@ def run_compare(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds)
     if args.paired_control is None:
         args.paired_control = True
-    base = config_from(args.config, overrides_from(args))
+    base = config_from_dict(overrides_from(args), load_config(args.config) if args.config else RunConfig())
+    if base.training.merged_patience not in (0, base.training.patience):
+        raise ConfigError("training.merged_patience: gaterm compare measures what merging saves against arms "
+                          "whose children train with `patience`; leave it at 0")
+    base.validate()
     if base.ga.first_share != 1.0:
         raise ConfigError("ga.first_share: gaterm compare needs arms that share generation 0, and the share cuts "
                           "it by the clock; leave it at 1")

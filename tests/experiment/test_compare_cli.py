@@ -124,3 +124,9 @@ def test_compare_bad_input_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "ga.first_share: gaterm compare needs arms that share generation 0" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "z").exists()
+    # a shorter patience for merged children only would be counted as what merging saves
+    for control in ([], ["--no-paired-control"]):
+        assert main(["compare", "--merged-patience", "3", *control, "--out", str(tmp_path / "w")]) == 2
+        err = capsys.readouterr().err
+        assert "error: training.merged_patience: gaterm compare measures what merging saves" in err
+        assert len(err.splitlines()) == 1 and not (tmp_path / "w").exists()

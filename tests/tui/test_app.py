@@ -212,6 +212,24 @@ async def test_save_and_load_the_configuration(make_app, tmp_path, monkeypatch):
         assert app.query_one(f"#{input_id('genes.activation')}", Input).value == "relu, tanh"
         assert app.setup_pane.config == saved
 
+        # the schedule, pruning, budget and children's patience load too; a schedule the form does not know
+        # is shown as it is, with the config's own message, not a crash
+        (tmp_path / "async.toml").write_text('[ga]\nschedule = "Async"\ntime_budget_s = 30\n'
+                                             '[training]\nprune = true\nmerged_patience = 3\n')
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        await enter_path(pilot, tmp_path / "async.toml")
+        await pilot.pause()
+        assert message(app) == "✗ ga.schedule: must be one of generational, async, got 'Async' (did you mean 'async'?)"
+        assert app.query_one("#prune", Checkbox).value is True
+        assert app.query_one(f"#{input_id('ga.time_budget_s')}", Input).value == "30.0"
+        assert app.query_one(f"#{input_id('training.merged_patience')}", Input).value == "3"
+        app.query_one("#schedule", Select).value = "async"
+        await pilot.pause()
+        cfg = app.setup_pane.config
+        assert (cfg.ga.schedule, cfg.training.prune, cfg.ga.time_budget_s, cfg.training.merged_patience) == (
+            "async", True, 30.0, 3)
+
 
 async def test_open_run_directories_browse_and_compare(make_app, tmp_path):
     app = make_app()

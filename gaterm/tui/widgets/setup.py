@@ -77,7 +77,8 @@ class SetupPane(Vertical):
                                  id="merge-strategy", disabled=not cfg.ga.merge)
                 with Horizontal(classes="field"):
                     yield Label("schedule", classes="field-label")
-                    yield Select([(s, s) for s in SCHEDULES], value=cfg.ga.schedule, allow_blank=False, compact=True,
+                    yield Select(_schedule_options(cfg.ga.schedule), value=cfg.ga.schedule, allow_blank=False,
+                                 compact=True,
                                  id="schedule", tooltip="ga.schedule: generational (each generation waits for its "
                                  "slowest evaluation) or async (a child is bred whenever a worker is free)")
                 with Horizontal(classes="field"):
@@ -178,7 +179,9 @@ class SetupPane(Vertical):
                                 (f"{cfg.ga.merge_strategy} (not installed)", cfg.ga.merge_strategy)])
             st.value = cfg.ga.merge_strategy
             self.query_one("#merge", Checkbox).value = cfg.ga.merge
-            self.query_one("#schedule", Select).value = cfg.ga.schedule
+            schedule = self.query_one("#schedule", Select)
+            schedule.set_options(_schedule_options(cfg.ga.schedule))
+            schedule.value = cfg.ga.schedule
             self.query_one("#prune", Checkbox).value = cfg.training.prune
             self.query_one("#data-file", Input).value = cfg.data.file
             label = self.query_one("#data-label", Select)
@@ -263,6 +266,12 @@ class SetupPane(Vertical):
         self.config, self.error = config, error
         self.post_message(self.Checked(config, error))
         return config
+
+
+def _schedule_options(current: str) -> list[tuple[str, str]]:
+    """The schedules, plus `current` if a loaded file named another (the check then says what is wrong)."""
+    known = [(s, s) for s in SCHEDULES]
+    return known if current in SCHEDULES else [*known, (f"{current} (unknown)", current)]
 
 
 def _escape(text: str) -> str:
