@@ -386,11 +386,13 @@ def config_from_dict(data: dict[str, Any], base: RunConfig | None = None) -> Run
     return cfg
 
 
-def config_from(path: Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
+def config_from(
+    path: Path | None = None, overrides: dict[str, Any] | None = None, validate: bool = True
+) -> RunConfig:
     """Defaults, overlaid by the TOML file at `path` (if any), overlaid by `overrides` (a dict shaped like the
-    file, e.g. from command-line flags); then validated."""
-    cfg = load_config(path) if path is not None else RunConfig()
-    return config_from_dict(overrides or {}, cfg).validate()
+    file, e.g. from command-line flags); then validated, unless the caller checks something first."""
+    cfg = config_from_dict(overrides or {}, load_config(path) if path is not None else RunConfig())
+    return cfg.validate() if validate else cfg
 
 
 def load_config(path: Path, base: RunConfig | None = None) -> RunConfig:

@@ -13,7 +13,7 @@ from gaterm.cli.options import (
     graceful_stop,
     overrides_from,
 )
-from gaterm.config import RunConfig, config_from_dict, load_config
+from gaterm.config import config_from
 from gaterm.errors import ConfigError, GatermError
 
 
@@ -99,7 +99,8 @@ def run_compare(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds)
     if args.paired_control is None:
         args.paired_control = True
-    base = config_from_dict(overrides_from(args), load_config(args.config) if args.config else RunConfig())
+    # validated after compare's own refusal, whose reason (the basic arm) comes before the paired control's
+    base = config_from(args.config, overrides_from(args), validate=False)
     if base.training.merged_patience not in (0, base.training.patience):
         raise ConfigError("training.merged_patience: gaterm compare measures what merging saves against arms "
                           "whose children train with `patience`; leave it at 0")

@@ -43,7 +43,7 @@ class EvalTask:
     prune_warmup: int = 5
     # a warm start: `init_layers` are trained weights, so they compete as "epoch 0" for early stopping's best
     keep_initial: bool = False
-    patience: int = 0  # early stopping's patience for this task, 0: the run's `training.patience`
+    patience: int | None = None  # early stopping's patience for this task; None: the run's `training.patience`
     # start only once the outcomes of the batch's first `after` tasks have been handed to the engine (which fills
     # in `prune_medians` from them in `may_start`): what a task is compared with never depends on timing
     after: int = 0
@@ -104,7 +104,7 @@ def run_task(
     def main() -> FitnessResult:
         return evaluate(task.chromosome, data, training, task.seed, task.init_layers, on_epoch=on_epoch,
                         should_stop=should_stop, prune_medians=task.prune_medians, prune_warmup=task.prune_warmup,
-                        keep_initial=task.keep_initial, patience=task.patience or None)
+                        keep_initial=task.keep_initial, patience=task.patience)
 
     def control() -> FitnessResult:
         try:

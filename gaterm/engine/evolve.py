@@ -343,7 +343,7 @@ class Engine:
                             control=merged and ga.paired_control, prune_medians=medians,
                             prune_warmup=cfg.training.prune_warmup,
                             keep_initial=init_layers is not None and ind.parents is None,
-                            patience=cfg.training.merged_patience if merged else 0)
+                            patience=self._patience(merged))
 
         def on_epoch(task: EvalTask, epoch: int, val_loss: float) -> None:
             self.emit(EpochFinished(task.generation, task.id, epoch, cfg.training.max_epochs, val_loss))
@@ -490,7 +490,7 @@ class Engine:
                                   control=merged and ga.paired_control,
                                   prune_warmup=cfg.training.prune_warmup,
                                   keep_initial=init_layers is not None and ind.parents is None,
-                                  patience=cfg.training.merged_patience if merged else 0,
+                                  patience=self._patience(merged),
                                   after=max(0, position - lag) if prune else 0))
         by_id = {ind.id: ind for ind in pending}
         reason = {"why": StopReason.GENERATIONS}
@@ -529,6 +529,11 @@ class Engine:
         finally:
             outcomes.close()
         return StopReason.GENERATIONS
+
+    def _patience(self, merged: bool) -> int | None:
+        """Early stopping's patience for an evaluation: `training.merged_patience` for a merged child if set, else
+        None (the run's `training.patience`)."""
+        return (self.config.training.merged_patience or None) if merged else None
 
     def _completed_curves(self, individuals: Sequence[Individual]) -> list[tuple[str, tuple[float, ...]]]:
         """(loss, validation curve) of those of `individuals` whose evaluation completed (status ok), in order."""

@@ -192,6 +192,7 @@ def evaluate(
     x, y = data.x_train, data.y_train
 
     delta = loss_delta(cfg.min_delta, c.loss, ds)
+    patience = patience or cfg.patience
     start = time.perf_counter()
     best_loss, best_epoch, best_state, wait = math.inf, 0, None, 0
     status, epoch = Status.OK, 0
@@ -227,7 +228,7 @@ def evaluate(
             best_state = [t.detach().clone() for t in model.state_dict().values()]
         else:
             wait += 1
-            if wait >= (patience or cfg.patience):
+            if wait >= patience:
                 break
         if should_prune(curve, prune_medians, prune_warmup) or (
                 prune_check is not None and prune_check(epoch, val_loss)):

@@ -17,8 +17,9 @@ A genetic-algorithm search for PyTorch network hyper-parameters. With **merge** 
 merge of its two trained parents' weights instead of random ones.
 
 - **Setup** (F2): the data set, merge on/off and its strategy, the schedule (generational or async), median
-  pruning, the GA parameters and the gene store (the values each gene may take, separated by commas). Every change is checked at once; the message under the
-  form names the field at fault, and a run cannot start until it is fixed.
+  pruning, the GA parameters and the gene store (the values each gene may take, separated by commas). Every
+  change is checked at once; the message under the form names the field at fault, and a run cannot start until
+  it is fixed.
 - **Run** (F3): progress of the generation, the evaluations and the current evaluation's epochs; a row per
   finished evaluation (★ marks the best so far; `3×1` means parents 3 and 1, merged, `3+1` not merged; Enter
   shows its lineage); a row per generation (n evaluations, best and mean metric, mean fitness time, best so

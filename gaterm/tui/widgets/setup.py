@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -52,20 +53,13 @@ class SetupPane(Vertical):
     def compose(self) -> ComposeResult:
         cfg = self.base
         texts = texts_from_config(cfg)
-        datasets = sorted(self.plugins.datasets.items.items())
-        ds_options = [(name, name) for name, _ in datasets]
-        if cfg.dataset not in self.plugins.datasets.items:
-            ds_options.append((f"{cfg.dataset} (not installed)", cfg.dataset))
-        strategies = sorted(self.plugins.merges.items)
-        st_options = [(name, name) for name in strategies]
-        if cfg.ga.merge_strategy not in self.plugins.merges.items:
-            st_options.append((f"{cfg.ga.merge_strategy} (not installed)", cfg.ga.merge_strategy))
         with Horizontal(id="setup-columns"):
             with VerticalScroll(id="search-box") as box:
                 box.border_title = "Search"
                 with Horizontal(classes="field"):
                     yield Label("data set", classes="field-label")
-                    yield Select(ds_options, value=cfg.dataset, allow_blank=False, compact=True, id="dataset")
+                    yield Select(self._dataset_options(cfg), value=cfg.dataset, allow_blank=False, compact=True,
+                                 id="dataset")
                 yield Static(self._dataset_note(cfg.dataset), id="dataset-note", classes="note")
                 yield from self._table_fields(cfg)
                 with Horizontal(classes="field"):
@@ -73,13 +67,13 @@ class SetupPane(Vertical):
                     yield Checkbox("merged parent weights", cfg.ga.merge, compact=True, id="merge")
                 with Horizontal(classes="field"):
                     yield Label("strategy", classes="field-label")
-                    yield Select(st_options, value=cfg.ga.merge_strategy, allow_blank=False, compact=True,
+                    yield Select(self._strategy_options(cfg), value=cfg.ga.merge_strategy, allow_blank=False,
+                                 compact=True,
                                  id="merge-strategy", disabled=not cfg.ga.merge)
                 with Horizontal(classes="field"):
                     yield Label("schedule", classes="field-label")
-                    yield Select(_schedule_options(cfg.ga.schedule), value=cfg.ga.schedule, allow_blank=False,
-                                 compact=True,
-                                 id="schedule", tooltip="ga.schedule: generational (each generation waits for its "
+                    yield Select(_choices(SCHEDULES, cfg.ga.schedule, "unknown"), value=cfg.ga.schedule,
+                                 allow_blank=False, compact=True, id="schedule", tooltip="ga.schedule: generational (each generation waits for its "
                                  "slowest evaluation) or async (a child is bred whenever a worker is free)")
                 with Horizontal(classes="field"):
                     yield Label("pruning", classes="field-label")
@@ -138,6 +132,12 @@ class SetupPane(Vertical):
         return {"data.file": str(Path(file).expanduser().resolve()) if file else "",
                 "data.label": "" if label is Select.NULL else str(label)}
 
+    def _dataset_options(self, cfg: RunConfig) -> list[tuple[str, str]]:
+        return _choices(sorted(self.plugins.datasets.items), cfg.dataset, "not installed")
+
+    def _strategy_options(self, cfg: RunConfig) -> list[tuple[str, str]]:
+        return _choices(sorted(self.plugins.merges.items), cfg.ga.merge_strategy, "not installed")
+
     def _dataset_note(self, name: str) -> str:
         spec = self.plugins.datasets.items.get(name)
         return f"{spec.task}: {spec.description}" if spec is not None else "not installed"
@@ -168,20 +168,15 @@ class SetupPane(Vertical):
         try:
             for key, text in texts_from_config(cfg).items():
                 self.query_one(f"#{input_id(key)}", Input).value = text
-            ds = self.query_one("#dataset", Select)
-            if cfg.dataset not in self.plugins.datasets.items:
-                ds.set_options([*((n, n) for n in sorted(self.plugins.datasets.items)),
-                                (f"{cfg.dataset} (not installed)", cfg.dataset)])
-            ds.value = cfg.dataset
-            st = self.query_one("#merge-strategy", Select)
-            if cfg.ga.merge_strategy not in self.plugins.merges.items:
-                st.set_options([*((n, n) for n in sorted(self.plugins.merges.items)),
-                                (f"{cfg.ga.merge_strategy} (not installed)", cfg.ga.merge_strategy)])
-            st.value = cfg.ga.merge_strategy
+            for select_id, options, value in (
+                ("#dataset", self._dataset_options(cfg), cfg.dataset),
+                ("#merge-strategy", self._strategy_options(cfg), cfg.ga.merge_strategy),
+                ("#schedule", _choices(SCHEDULES, cfg.ga.schedule, "unknown"), cfg.ga.schedule),
+            ):
+                select = self.query_one(select_id, Select)
+                select.set_options(options)
+                select.value = value
             self.query_one("#merge", Checkbox).value = cfg.ga.merge
-            schedule = self.query_one("#schedule", Select)
-            schedule.set_options(_schedule_options(cfg.ga.schedule))
-            schedule.value = cfg.ga.schedule
             self.query_one("#prune", Checkbox).value = cfg.training.prune
             self.query_one("#data-file", Input).value = cfg.data.file
             label = self.query_one("#data-label", Select)
@@ -268,10 +263,11 @@ class SetupPane(Vertical):
         return config
 
 
-def _schedule_options(current: str) -> list[tuple[str, str]]:
-    """The schedules, plus `current` if a loaded file named another (the check then says what is wrong)."""
-    known = [(s, s) for s in SCHEDULES]
-    return known if current in SCHEDULES else [*known, (f"{current} (unknown)", current)]
+def _choices(names: Sequence[str], current: str, missing: str) -> list[tuple[str, str]]:
+    """A Select's options: `names`, plus `current` marked `(missing)` if the config names another (the check
+    then says what is wrong with it)."""
+    known = [(n, n) for n in names]
+    return known if current in names else [*known, (f"{current} ({missing})", current)]
 
 
 def _escape(text: str) -> str:
