@@ -1,4 +1,5 @@
-"""Anytime quality, measured fairly: gaterm against Optuna and random search under the same wall-clock budget.
+"""Anytime quality, measured so that levers can be told apart: gaterm against Optuna and random search under the
+same budget of CPU seconds.
 
 Every contestant gets the same processes (`--procs`, 1 by default), the same budget, the same search space
 (gaterm's default gene store with one loss per task: cross-entropy, or MAE for regression, so incumbents compare
@@ -6,11 +7,22 @@ on one validation loss), the same fitness function (`gaterm.engine.fitness.evalu
 `gaterm.session.open_dataset`, evaluation seeds from the seed and the evaluation's number, the same early
 stopping) and the same clock, started just before the contestant loads the data onto its device.
 
-The incumbent at any moment is the finished evaluation with the best validation metric (accuracy, or MAE);
-pruned evaluations count too, on both sides: their best weights so far are scored as usual. For each data set
-the table gives, per contestant, the median over seeds of the incumbent's validation and test metric at 1/8,
-1/4, 1/2 and all of the budget, and of the time it needs to reach the final incumbent validation metric of
-Optuna TPE + MedianPruner on the same seed ("not reached" counts as never; the count is given).
+The clock (`--clock`) is each contestant's own CPU time by default (`time.process_time()` of its process plus
+its worker processes' with `--procs 2`), so two benchmark lanes (`--lanes 2`) can run side by side on two cores
+without changing each other's figures; `--clock wall` is wall-clock time, for a final confirmation on an idle
+machine. The incumbent at any moment is the finished evaluation with the lowest validation loss (cross-entropy
+or standardized MAE: continuous, no ties); pruned evaluations count too, on both sides (their best weights so
+far are scored as usual). Its validation and test metrics (accuracy, or MAE) are reported.
+
+Seeds are paired: on seed s every contestant gets the same splits and gaterm's generation 0 the same seed. Per
+data set and budget fraction (1/8, 1/4, 1/2, 1) the report gives, for each contestant against TPE + Median, on
+how many seeds its incumbent validation loss is lower (ties counted apart) with a two-sided sign-test p-value
+and the median paired difference, and the median time to reach TPE + Median's final validation loss (with the
+count of seeds that never reach it); then where the time went (evaluations, epochs per evaluation, share
+pruned, seconds per epoch, seconds per evaluation outside training, mean parameter count of what was trained).
+
+Every (contestant, data set, seed) result is appended to a JSONL file (`--results`) as soon as it finishes;
+running again with the same file skips what is there, so a stopped benchmark continues where it was.
 
 Contestants (`--contestants`, comma-separated):
   gaterm            the real Engine with its defaults (merge `select`), `ga.time_budget_s` = the budget
@@ -27,39 +39,49 @@ Contestants (`--contestants`, comma-separated):
   gaterm-async-prune-elite-mp4  the same, merged children stop after 4 epochs without improvement, not 10
                             (`--merged-patience 4`)
   gaterm-async-prune-elite-mp2  the same with `--merged-patience 2`
+  gaterm-async-prune-elite-dd  async + prune + `--survivors 5`, no child a copy of an earlier individual
+                            (`--dedupe`)
+  gaterm-async-prune-elite-mp4-dd  the same plus `--merged-patience 4`
   tpe-median        Optuna TPESampler + MedianPruner(n_startup_trials=5, warm-up as gaterm's prune_warmup)
   tpe-hyperband     Optuna TPESampler + HyperbandPruner(min_resource=1, max_resource=max_epochs)
   random            Optuna RandomSampler, no pruner
 With `--procs 2`, gaterm runs `--workers 2` and each Optuna study runs two `optimize` processes sharing a
 journal file storage. An evaluation still running when the budget is up is stopped (it would not count).
 
-Usage: python benchmarks/anytime.py --datasets digits,wine-quality --seeds 3 --budget 40 \\
-           [--procs 1] [--data-dir ../shared/data] [--json out.json]
-       python benchmarks/anytime.py --report a.json b.json   (the tables and last line again, from saved runs,
-                                                             e.g. data sets run as two processes)
-Prints last, per data set, the median over seeds of gaterm's time to reach Optuna TPE+Median's final incumbent
-validation metric, as a fraction of the budget (the issue's goal: <= 0.5, with gaterm's final incumbent test
-metric no worse than Optuna's). Needs `pip install optuna`.
+Usage: python benchmarks/anytime.py --preset screen --contestants gaterm-LEVER,tpe-median --lanes 2
+       python benchmarks/anytime.py --preset full --lanes 2          (the README's figures: gaterm vs TPE)
+       python benchmarks/anytime.py --datasets digits --budget 20 --seeds 3 --contestants gaterm,tpe-median
+       python benchmarks/anytime.py --report --results FILE.jsonl  (the tables again, from saved results)
+Presets: `screen` is digits and wine-quality at 30 CPU-seconds, 10 seeds (about 20 minutes for one lever
+against TPE with two lanes); `full` is digits 60, wine-quality 60, Boston 40 and mnist-10k 300 CPU-seconds,
+10 seeds. Prints last, per data set, the headline gaterm contestant against TPE + Median: seeds won at 1/4, 1/2
+and all of the budget, and the median time to reach TPE + Median's final validation loss as a fraction of the
+budget (the issue's goal: at least 7 of 10 seeds won at 1/2 and 1, reach <= 0.5, final test metric no worse).
+Needs `pip install optuna`.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
+import itertools
 import json
 import math
 import multiprocessing as mp
+import os
+import resource
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
 
 from gaterm.chromosome import Chromosome, LayerGene
 from gaterm.config import RunConfig
-from gaterm.engine.fitness import DeviceData, evaluate, evaluation_seed, warm_up
-from gaterm.events import EvaluationFinished
+from gaterm.engine.fitness import DeviceData, FitnessResult, evaluate, evaluation_seed, warm_up
+from gaterm.events import EvaluationFinished, EvaluationStarted
 from gaterm.plugins import load_plugins
 from gaterm.session import make_engine, open_dataset
 from gaterm.states import Status
@@ -67,6 +89,10 @@ from gaterm.states import Status
 ONE_LOSS = {"classification": "cross_entropy", "regression": "mae"}
 FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 REFERENCE = "tpe-median"
+PRESETS = {
+    "screen": {"budgets": {"digits": 30.0, "wine-quality": 30.0}, "seeds": 10},
+    "full": {"budgets": {"digits": 60.0, "wine-quality": 60.0, "boston": 40.0, "mnist-10k": 300.0}, "seeds": 10},
+}
 GATERM = {  # contestant -> config overrides on gaterm's defaults
     "gaterm": {},
     "gaterm-no-merge": {"ga": {"merge": False}},
@@ -84,11 +110,18 @@ GATERM = {  # contestant -> config overrides on gaterm's defaults
                                      "training": {"prune": True, "merged_patience": 4}},
     "gaterm-async-prune-elite-mp2": {"ga": {"schedule": "async", "survivors": 5},
                                      "training": {"prune": True, "merged_patience": 2}},
+    "gaterm-async-prune-elite-dd": {"ga": {"schedule": "async", "survivors": 5, "dedupe": True},
+                                    "training": {"prune": True}},
+    "gaterm-async-prune-elite-mp4-dd": {"ga": {"schedule": "async", "survivors": 5, "dedupe": True},
+                                        "training": {"prune": True, "merged_patience": 4}},
 }
 OPTUNA = {"tpe-median": ("tpe", "median"), "tpe-hyperband": ("tpe", "hyperband"), "random": ("random", "none")}
 DEFAULT_CONTESTANTS = "gaterm,gaterm-no-merge,tpe-median,tpe-hyperband,random"
 
-Event = tuple[float, float, float]  # (seconds since the contestant's start, val_metric, test_metric)
+# one finished evaluation: (clock seconds since the contestant's start, val_loss, val_metric, test_metric,
+# epochs trained, status, clock seconds from its start to its result (training and scoring; with --procs 1:
+# the merge and the choice of what to evaluate are outside it), parameter count)
+Event = tuple[float, float, float, float, int, str, float, int]
 
 
 def base_config(dataset: str, seed: int, task: str) -> RunConfig:
@@ -97,27 +130,100 @@ def base_config(dataset: str, seed: int, task: str) -> RunConfig:
     return cfg
 
 
+# ----- clocks ------------------------------------------------------------------------------------------------
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _descendants_cpu(root: int) -> float:
+    """CPU seconds (user + system) of the live descendants of process `root`, from /proc."""
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        pid, ppid = int(entry), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / _TICK
+    total, todo = 0.0, list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0.0)
+        todo += children.get(pid, [])
+    return total
+
+
+def cpu_seconds(with_children: bool) -> float:
+    """This process's CPU seconds; with `with_children`, plus its worker processes' (live and ended)."""
+    own = time.process_time()
+    if not with_children:
+        return own
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own + ended.ru_utime + ended.ru_stime + _descendants_cpu(os.getpid())
+
+
+class Clock:
+    """Seconds since `start()`: wall-clock, or CPU seconds of this process (and its workers with procs > 1)."""
+
+    def __init__(self, kind: str, procs: int = 1) -> None:
+        self.kind, self.procs, self.t0 = kind, procs, 0.0
+
+    def raw(self) -> float:
+        return time.monotonic() if self.kind == "wall" else cpu_seconds(self.procs > 1)
+
+    def start(self) -> Clock:
+        self.t0 = self.raw()
+        return self
+
+    def __call__(self) -> float:
+        return self.raw() - self.t0
+
+
+def parameters(c: Chromosome, n_in: int, n_out: int) -> int:
+    widths = [n_in, *(lg.neurons for lg in c.layers), n_out]
+    return sum(a * b + b for a, b in itertools.pairwise(widths))
+
+
+def _event(t: float, res_val_loss: float, val: float, test: float, epochs: int, status: str, fit: float,
+           params: int) -> Event:
+    return (t, res_val_loss, val, test, epochs, str(status), fit, params)
+
+
 # ----- gaterm ------------------------------------------------------------------------------------------------
-def run_gaterm(contestant: str, ds, ps, seed: int, budget: float, procs: int, data_dir: Path | None) -> list[Event]:
+def run_gaterm(contestant: str, ds, ps, seed: int, budget: float, procs: int, data_dir: Path | None,
+               clock_kind: str) -> list[Event]:
     from gaterm.config import config_from_dict
 
     cfg = config_from_dict(GATERM[contestant], base_config(ds.name, seed, ds.task))
     cfg.ga.generations = 100_000  # the budget ends the run
-    cfg.ga.time_budget_s = budget
+    # the engine's own budget is wall-clock: with the CPU clock it is only a backstop (a contestant using
+    # ga.first_share is measured faithfully with --clock wall only)
+    cfg.ga.time_budget_s = budget if clock_kind == "wall" else 4 * budget
     cfg.validate()
     strategy = ps.merge_strategy(cfg.ga.merge_strategy) if cfg.ga.merge else None
     events: list[Event] = []
-    t0 = [0.0]
+    clock = Clock(clock_kind, procs)
+
+    started: dict[int, float] = {}
 
     def listen(ev) -> None:
-        if isinstance(ev, EvaluationFinished):
-            events.append((time.monotonic() - t0[0], ev.record.val_metric, ev.record.test_metric))
+        if isinstance(ev, EvaluationStarted):
+            started[ev.id] = clock()
+        elif isinstance(ev, EvaluationFinished):
+            r, now = ev.record, clock()
+            events.append(_event(now, r.val_loss, r.val_metric, r.test_metric, r.n_epochs, r.status,
+                                 now - started.pop(r.id, now), parameters(r.chromosome, ds.n_features,
+                                                                          ds.n_outputs)))
 
     def out_of_time() -> bool:  # the evaluation in progress at the end would not count: stop it
-        return time.monotonic() - t0[0] > budget
+        return clock() > budget
 
     engine = make_engine(cfg, ds, strategy, [listen], should_stop=out_of_time, workers=procs, data_dir=data_dir)
-    t0[0] = time.monotonic()
+    clock.start()
     engine.run()
     return events
 
@@ -127,7 +233,8 @@ class OutOfTime(Exception):
     """The budget is up: the trial in progress is stopped and the study ends."""
 
 
-def _objective(ds, cfg: RunConfig, seed: int, t0: float, budget: float, record: Callable[[Event], None]):
+def _objective(ds, cfg: RunConfig, seed: int, now: Callable[[], float], budget: float,
+               record: Callable[[Event], None]):
     import optuna
 
     g = cfg.genes.resolve_for_task(ds.task)
@@ -149,18 +256,21 @@ def _objective(ds, cfg: RunConfig, seed: int, t0: float, budget: float, record: 
         )
 
         def prune_check(epoch: int, val_loss: float) -> bool:
-            if time.monotonic() - t0 > budget:
+            if now() > budget:
                 raise OutOfTime()
             trial.report(val_loss if math.isfinite(val_loss) else 1e9, epoch)
             return trial.should_prune()
 
+        began = now()
         try:
-            res = evaluate(c, data, cfg.training, evaluation_seed(seed, trial.number), prune_check=prune_check)
+            res: FitnessResult = evaluate(c, data, cfg.training, evaluation_seed(seed, trial.number),
+                                          prune_check=prune_check)
         except OutOfTime:
             raise
         except Exception:  # noqa: BLE001 - as gaterm's backends: one failed evaluation does not end the search
             return worst
-        record((time.monotonic() - t0, res.val_metric, res.test_metric))
+        record(_event(now(), res.val_loss, res.val_metric, res.test_metric, res.n_epochs, res.status,
+                      now() - began, parameters(c, ds.n_features, ds.n_outputs)))
         if res.status is Status.PRUNED:
             raise optuna.TrialPruned()
         # minimized: the error rate, or the MAE (the intermediate values are validation losses: also minimized)
@@ -189,7 +299,8 @@ def _study(kind: str, seed: int, cfg: RunConfig, storage=None, name: str | None 
                                pruner=pruner)
 
 
-def _optuna_process(kind, ds, seed, k, budget, t0, storage_path, name, queue) -> None:
+def _optuna_process(kind, ds, seed, k, budget, clock_kind, t0, spent, storage_path, name, queue) -> None:
+    """One of `procs` optimize processes; `spent[k]` is its CPU seconds so far (the CPU clock is their sum)."""
     import optuna
 
     torch.set_num_threads(1)
@@ -197,22 +308,29 @@ def _optuna_process(kind, ds, seed, k, budget, t0, storage_path, name, queue) ->
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(storage_path))
     # each process samples with its own seed (two equal samplers would propose the same first trials)
     study = _study(kind, seed * 1000 + k, cfg, storage, name, load=True)
-    objective = _objective(ds, cfg, seed, t0, budget, queue.put)
+    mine = time.process_time()
+
+    def now() -> float:
+        if clock_kind == "wall":
+            return time.monotonic() - t0
+        spent[k] = time.process_time() - mine
+        return sum(spent)
+
     try:
-        study.optimize(objective, timeout=max(0.0, budget - (time.monotonic() - t0)))
+        study.optimize(_objective(ds, cfg, seed, now, budget, queue.put))
     except OutOfTime:
         pass
     queue.put(None)
 
 
-def run_optuna(kind: str, ds, seed: int, budget: float, procs: int) -> list[Event]:
+def run_optuna(kind: str, ds, seed: int, budget: float, procs: int, clock_kind: str) -> list[Event]:
     cfg = base_config(ds.name, seed, ds.task)
     if procs == 1:
         events: list[Event] = []
-        t0 = time.monotonic()
+        clock = Clock(clock_kind).start()
         study = _study(kind, seed, cfg)
         try:
-            study.optimize(_objective(ds, cfg, seed, t0, budget, events.append), timeout=budget)
+            study.optimize(_objective(ds, cfg, seed, clock, budget, events.append))
         except OutOfTime:
             pass
         return events
@@ -224,8 +342,9 @@ def run_optuna(kind: str, ds, seed: int, budget: float, procs: int) -> list[Even
         storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path))
         t0 = time.monotonic()
         _study(kind, seed, cfg, storage, "anytime")
-        queue = ctx.Queue()
-        workers = [ctx.Process(target=_optuna_process, args=(kind, ds, seed, k, budget, t0, path, "anytime", queue))
+        queue, spent = ctx.Queue(), ctx.Array("d", procs)
+        workers = [ctx.Process(target=_optuna_process,
+                               args=(kind, ds, seed, k, budget, clock_kind, t0, spent, path, "anytime", queue))
                    for k in range(procs)]
         for w in workers:
             w.start()
@@ -241,27 +360,92 @@ def run_optuna(kind: str, ds, seed: int, budget: float, procs: int) -> list[Even
     return events
 
 
+# ----- results: one JSON line per (contestant, data set, seed) -------------------------------------------------
+def _key(d: dict) -> tuple:
+    return d["dataset"], d["contestant"], d["seed"], d["budget"], d["clock"], d["procs"]
+
+
+def read_results(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                print(f"{path}:{n}: skipped a line that is not JSON (a result cut off mid-write)")
+    return out
+
+
+def append_result(path: Path, result: dict) -> None:
+    with path.open("a", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write(json.dumps(result) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def run_job(job: dict, ps, data_dir: Path, results: Path) -> None:
+    """Run one (contestant, data set, seed) and append its result."""
+    torch.set_num_threads(1)
+    name, c, seed, budget = job["dataset"], job["contestant"], job["seed"], job["budget"]
+    ds = open_dataset(ps, ps.dataset(name), RunConfig(dataset=name, seed=seed), data_dir)
+    t = time.monotonic()
+    if c in GATERM:
+        events = run_gaterm(c, ds, ps, seed, budget, job["procs"], data_dir, job["clock"])
+    else:
+        events = run_optuna(c, ds, seed, budget, job["procs"], job["clock"])
+    append_result(results, {**job, "higher_is_better": ds.higher_is_better, "wall_s": time.monotonic() - t,
+                            "events": events})
+    final = incumbent(events, budget)
+    print(f"{name} seed {seed} {c}: {len(events)} evaluations, final incumbent val loss/val/test "
+          + (f"{final[1]:.4f}/{final[2]:.4f}/{final[3]:.4f}" if final else "none"), flush=True)
+
+
+def run_lanes(jobs: list[dict], lanes: int, work: Callable[[dict], None]) -> int:
+    """Run `jobs` in `lanes` processes at once (forked: imports and warm-up are shared); failures counted."""
+    if lanes == 1:
+        for job in jobs:
+            work(job)
+        return 0
+    ctx = mp.get_context("fork")
+    queue, running, failed = list(jobs), [], 0
+    while queue or running:
+        while queue and len(running) < lanes:
+            job = queue.pop(0)
+            p = ctx.Process(target=work, args=(job,))
+            p.start()
+            running.append((p, job))
+        time.sleep(0.2)
+        for p, job in list(running):
+            if not p.is_alive():
+                p.join()
+                running.remove((p, job))
+                if p.exitcode != 0:
+                    failed += 1
+                    print(f"FAILED (exit {p.exitcode}): {job['dataset']} seed {job['seed']} {job['contestant']}",
+                          flush=True)
+    return failed
+
+
 # ----- analysis ----------------------------------------------------------------------------------------------
-def better(a: float, b: float, higher: bool) -> bool:
-    return a > b if higher else a < b
-
-
-def incumbent(events: list[Event], t: float, higher: bool) -> Event | None:
-    """The evaluation with the best validation metric among those finished by `t` (ties: the earlier)."""
+def incumbent(events: Iterable, t: float) -> tuple | None:
+    """The evaluation with the lowest validation loss among those finished by `t` (ties: the earlier)."""
     best = None
-    for ev in sorted(events):
+    for ev in sorted(tuple(e) for e in events):
         if ev[0] > t:
             break
-        if math.isfinite(ev[1]) and (best is None or better(ev[1], best[1], higher)):
+        if math.isfinite(ev[1]) and (best is None or ev[1] < best[1]):
             best = ev
     return best
 
 
-def time_to_reach(events: list[Event], target: float, budget: float, higher: bool) -> float:
-    """When the incumbent first reaches `target` (at least as good), within the budget; inf if never."""
-    for t, val, _ in sorted(events):
-        if t <= budget and math.isfinite(val) and (val >= target if higher else val <= target):
-            return t
+def time_to_reach(events: Iterable, target: float, budget: float) -> float:
+    """When the incumbent's validation loss first reaches `target` (at most it), within the budget; inf if never."""
+    for ev in sorted(tuple(e) for e in events):
+        if ev[0] <= budget and math.isfinite(ev[1]) and ev[1] <= target:
+            return ev[0]
     return math.inf
 
 
@@ -270,138 +454,176 @@ def _median(xs: list[float]) -> float:
     return statistics.median(xs) if xs else math.nan
 
 
-def analyse(name: str, higher: bool, budget: float, runs: dict[str, dict[int, list[Event]]]) -> dict:
-    """Per contestant, medians over seeds (see the module's docstring)."""
-    seeds = sorted(next(iter(runs.values())))
-    ref = {}
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided sign-test p-value (ties left out)."""
+    from scipy.stats import binomtest
+
+    return float(binomtest(wins, wins + losses, 0.5).pvalue) if wins + losses else 1.0
+
+
+def paired(mine: dict[int, list], ref: dict[int, list], budget: float, higher: bool) -> dict:
+    """Per budget fraction, the seeds `mine` wins/loses/ties against `ref` on incumbent validation loss, the
+    sign-test p and the median paired differences (validation loss; test metric, positive = mine better); and
+    the time to reach `ref`'s final validation loss."""
+    seeds = sorted(set(mine) & set(ref))
+    out: dict = {"seeds": len(seeds)}
+    for f in FRACTIONS:
+        w = lo = ti = 0
+        dloss, dtest = [], []
+        for s in seeds:
+            a, b = incumbent(mine[s], f * budget), incumbent(ref[s], f * budget)
+            la, lb = (a[1] if a else math.inf), (b[1] if b else math.inf)
+            w, lo, ti = w + (la < lb), lo + (la > lb), ti + (la == lb)
+            if a and b:
+                dloss.append(la - lb)
+                dtest.append((a[3] - b[3]) if higher else (b[3] - a[3]))
+        out[f] = {"won": w, "lost": lo, "tied": ti, "p": sign_test(w, lo), "d_loss": _median(dloss),
+                  "d_test": _median(dtest)}
+    reach = []
     for s in seeds:
-        inc = incumbent(runs[REFERENCE][s], budget, higher) if REFERENCE in runs else None
-        ref[s] = inc[1] if inc else math.nan
-    out = {}
-    for contestant, per_seed in runs.items():
-        row: dict = {"evaluations": _median([sum(t <= budget for t, *_ in per_seed[s]) for s in seeds])}
-        for f in FRACTIONS:
-            incs = [incumbent(per_seed[s], f * budget, higher) for s in seeds]
-            row[f"val@{f}"] = _median([i[1] if i else math.nan for i in incs])
-            row[f"test@{f}"] = _median([i[2] if i else math.nan for i in incs])
-        times = [time_to_reach(per_seed[s], ref[s], budget, higher) / budget if math.isfinite(ref[s]) else math.inf
-                 for s in seeds]
-        row["reach"] = statistics.median(times)  # inf when most seeds never reach it
-        row["not_reached"] = sum(math.isinf(t) for t in times)
-        row["reach_per_seed"] = times
-        out[contestant] = row
+        final = incumbent(ref[s], budget)
+        reach.append(time_to_reach(mine[s], final[1], budget) / budget if final else math.inf)
+    out["reach"] = statistics.median(reach) if reach else math.inf
+    out["never"] = sum(math.isinf(r) for r in reach)
     return out
 
 
-def print_table(name: str, budget: float, seeds: int, procs: int, rows: dict) -> None:
-    print(f"\n{name}: budget {budget:.0f}s, {seeds} seeds, {procs} process(es); medians over seeds")
-    head = ["contestant", "evals"] + [f"val@{f:g}" for f in FRACTIONS] + [f"test@{f:g}" for f in FRACTIONS] \
-        + ["reach (of budget)", "not reached"]
-    print(" | ".join(head))
-    for c, r in rows.items():
-        reach = f"{r['reach']:.2f}" if math.isfinite(r["reach"]) else "not reached"
-        cells = [c, f"{r['evaluations']:.0f}"] + [f"{r[f'val@{f}']:.4f}" for f in FRACTIONS] \
-            + [f"{r[f'test@{f}']:.4f}" for f in FRACTIONS] + [reach, f"{r['not_reached']}/{seeds}"]
-        print(" | ".join(cells))
+def costs(per_seed: dict[int, list], budget: float) -> dict:
+    """Where the time went, over all seeds: evaluations per seed (median), epochs per evaluation, share pruned,
+    seconds per epoch, seconds per evaluation outside training, mean parameter count."""
+    evs = [tuple(e) for s in per_seed for e in per_seed[s] if e[0] <= budget]
+    n = len(evs)
+    if not n:
+        return {}
+    epochs = sum(e[4] for e in evs)
+    fit = sum(e[6] for e in evs)
+    return {
+        "evaluations": _median([sum(e[0] <= budget for e in per_seed[s]) for s in per_seed]),
+        "epochs_per_eval": epochs / n,
+        "pruned": sum(e[5] == "pruned" for e in evs) / n,
+        "s_per_epoch": fit / max(epochs, 1),
+        "outside_s_per_eval": (budget * len(per_seed) - fit) / n,
+        "params": sum(e[7] for e in evs) / n,
+    }
+
+
+def _frac(f: float) -> str:
+    return {0.125: "1/8", 0.25: "1/4", 0.5: "1/2", 1.0: "all"}[f]
+
+
+def report(results: list[dict], headline_of: str) -> None:
+    """Per data set: the incumbent table, each contestant against TPE + Median, the costs; last, the headline."""
+    by: dict = {}
+    for r in results:
+        by.setdefault((r["dataset"], r["budget"], r["clock"], r["procs"]), {}).setdefault(
+            r["contestant"], {})[r["seed"]] = r
+    headline = []
+    for (name, budget, clock, procs), per_c in by.items():
+        higher = next(iter(next(iter(per_c.values())).values()))["higher_is_better"]
+        events = {c: {s: r["events"] for s, r in per_s.items()} for c, per_s in per_c.items()}
+        seeds = sorted({s for per_s in events.values() for s in per_s})
+        print(f"\n{name}: budget {budget:g} {clock} s, {len(seeds)} seeds, {procs} process(es) each; incumbent by "
+              "validation loss, medians over seeds")
+        print("contestant | evals | " + " | ".join(f"val loss@{_frac(f)}" for f in FRACTIONS) + " | "
+              + " | ".join(f"test@{_frac(f)}" for f in FRACTIONS))
+        for c, per_s in events.items():
+            cells = [c, f"{_median([float(len(per_s[s])) for s in per_s]):.0f}"]
+            for i in (1, 3):
+                for f in FRACTIONS:
+                    incs = [incumbent(per_s[s], f * budget) for s in per_s]
+                    cells.append(f"{_median([x[i] if x else math.nan for x in incs]):.4f}")
+            print(" | ".join(cells))
+        if REFERENCE in events:
+            print(f"against {REFERENCE}, paired by seed: won/lost/tied on incumbent validation loss (sign-test p), "
+                  "median paired difference in validation loss (negative: lower) and in test metric "
+                  "(positive: better); time to reach its final validation loss (fraction of the budget)")
+            for c, per_s in events.items():
+                if c == REFERENCE:
+                    continue
+                pr = paired(per_s, events[REFERENCE], budget, higher)
+                cells = [f"{_frac(f)} {pr[f]['won']}/{pr[f]['lost']}/{pr[f]['tied']} (p {pr[f]['p']:.2f}) "
+                         f"dloss {pr[f]['d_loss']:+.4f} dtest {pr[f]['d_test']:+.4f}" for f in FRACTIONS]
+                reach = f"{pr['reach']:.2f}" if math.isfinite(pr["reach"]) else "never"
+                print(f"  {c}: " + "; ".join(cells) + f"; reach {reach} ({pr['never']}/{pr['seeds']} never)")
+                if c == headline_of:
+                    headline.append(
+                        f"{name}: won {pr[0.25]['won']}/{pr['seeds']} at 1/4, {pr[0.5]['won']}/{pr['seeds']} at "
+                        f"1/2, {pr[1.0]['won']}/{pr['seeds']} at all (p {pr[1.0]['p']:.2f}); reach {reach} "
+                        f"({pr['never']} never); final test {pr[1.0]['d_test']:+.4f}")
+        print("where the time went: evaluations per seed | epochs per evaluation | share pruned | s per epoch | "
+              "s per evaluation outside training | mean parameters")
+        for c, per_s in events.items():
+            k = costs(per_s, budget)
+            if k:
+                print(f"  {c}: {k['evaluations']:.0f} | {k['epochs_per_eval']:.1f} | {k['pruned']:.2f} | "
+                      f"{k['s_per_epoch']:.4f} | {k['outside_s_per_eval']:.3f} | {k['params']:.0f}")
+    print(f"\n{headline_of} against {REFERENCE} (incumbent validation loss, paired seeds; goal: >= 7 of 10 won at "
+          "1/2 and all, reach <= 0.5, final test no worse): " + ("; ".join(headline) or "no paired results"))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--preset", choices=sorted(PRESETS), help="data sets, budgets and seeds (see above)")
     ap.add_argument("--datasets", default="digits,wine-quality,boston")
-    ap.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (the issue's goal needs >= 5)")
-    ap.add_argument("--budget", type=float, default=60.0, help="wall seconds per contestant, data set and seed")
+    ap.add_argument("--seeds", type=int, help="seeds 0..N-1 (default 10)")
+    ap.add_argument("--budget", type=float, default=60.0, help="seconds per contestant, data set and seed")
     ap.add_argument("--budgets", default="", help="per data set overrides, e.g. mnist-10k=120,boston=30")
+    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="what the budget counts (cpu)")
     ap.add_argument("--procs", type=int, default=1, help="processes per contestant (1 or 2)")
-    ap.add_argument("--contestants", default=DEFAULT_CONTESTANTS)
-    ap.add_argument("--headline", help="the gaterm contestant of the last line (default: the first one run)")
+    ap.add_argument("--lanes", type=int, default=1, help="contestants run at once (each with --procs processes)")
+    ap.add_argument("--contestants", help=f"comma-separated (default {DEFAULT_CONTESTANTS}; with a preset "
+                                          "gaterm,tpe-median)")
+    ap.add_argument("--headline", help="the gaterm contestant of the last line (default: the first one named)")
     ap.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-    ap.add_argument("--json", help="also write every contestant's events and the tables here")
+    ap.add_argument("--results", help="the JSONL file results are appended to and read from (default: "
+                                      "benchmarks/results/anytime-PRESET-CLOCK.jsonl)")
     ap.add_argument("--warm-up", type=float, default=3.0, help="seconds of a discarded run per contestant first")
-    ap.add_argument("--report", nargs="+", metavar="JSON", help="print the tables from saved --json reports")
+    ap.add_argument("--report", action="store_true", help="print the tables from --results; run nothing")
     args = ap.parse_args()
-    if args.report:
-        report = load_reports(args.report)
-        first = next(iter(report.values()))["events"] if report else {}
-        summarize(report, args.headline or next((c for c in first if c in GATERM), ""))
-        return
-    torch.set_num_threads(1)
-    ps = load_plugins()
-    data_dir = Path(args.data_dir)
-    contestants = args.contestants.split(",")
+    preset = PRESETS.get(args.preset or "", {})
+    budgets = dict(preset.get("budgets", {}))
+    if not preset:
+        budgets = {name: args.budget for name in args.datasets.split(",")}
+    budgets.update({k: float(v) for k, v in (p.split("=") for p in args.budgets.split(",") if p)})
+    seeds = args.seeds or preset.get("seeds", 10)
+    contestants = (args.contestants or ("gaterm,tpe-median" if preset else DEFAULT_CONTESTANTS)).split(",")
     unknown = [c for c in contestants if c not in GATERM and c not in OPTUNA]
     if unknown:
         raise SystemExit(f"unknown contestant(s): {', '.join(unknown)}")
-    if REFERENCE not in contestants:
-        raise SystemExit(f"the reference contestant {REFERENCE} must run")
     headline_of = args.headline or next((c for c in contestants if c in GATERM), "")
-    budgets = {k: float(v) for k, v in (p.split("=") for p in args.budgets.split(",") if p)}
-    report = {}
-    for name in args.datasets.split(","):
-        budget = budgets.get(name, args.budget)
-        runs: dict[str, dict[int, list[Event]]] = {c: {} for c in contestants}
-        higher = True
-        # a throwaway run of every contestant first: imports and first-call costs (torch's compiler stack is
-        # imported by the first optimizer) would otherwise fall on whichever contestant runs first
-        warm = open_dataset(ps, ps.dataset(name), RunConfig(dataset=name, seed=0), data_dir)
-        for c in contestants:
-            if c in GATERM:
-                run_gaterm(c, warm, ps, 0, args.warm_up, args.procs, data_dir)
-            else:
-                run_optuna(c, warm, 0, args.warm_up, args.procs)
-        for seed in range(args.seeds):
-            ds = open_dataset(ps, ps.dataset(name), RunConfig(dataset=name, seed=seed), data_dir)
-            higher = ds.higher_is_better
-            order = contestants[seed % len(contestants):] + contestants[: seed % len(contestants)]  # load drifts
-            for c in order:
+    default = Path(__file__).resolve().parent / "results" / f"anytime-{args.preset or 'custom'}-{args.clock}.jsonl"
+    results = Path(args.results) if args.results else default
+    results.parent.mkdir(parents=True, exist_ok=True)
+    wanted = {(name, c, s, budgets[name], args.clock, args.procs) for name in budgets for c in contestants
+              for s in range(seeds)}
+    if not args.report:
+        if REFERENCE not in contestants:
+            raise SystemExit(f"the reference contestant {REFERENCE} must run")
+        torch.set_num_threads(1)
+        ps = load_plugins()
+        data_dir = Path(args.data_dir)
+        done = {_key(r) for r in read_results(results)}
+        failed = 0
+        for name, budget in budgets.items():
+            jobs = [{"dataset": name, "contestant": c, "seed": s, "budget": budget, "clock": args.clock,
+                     "procs": args.procs}
+                    for s in range(seeds) for c in contestants[s % len(contestants):] + contestants[:s % len(contestants)]]
+            jobs = [j for j in jobs if _key(j) not in done]
+            print(f"{name}: {len(jobs)} to run, results in {results}", flush=True)
+            if not jobs:
+                continue
+            # a throwaway run of every contestant first, here, before the lanes fork: imports and first-call
+            # costs (torch's compiler stack is imported by the first optimizer) fall on no contestant
+            warm = open_dataset(ps, ps.dataset(name), RunConfig(dataset=name, seed=0), data_dir)
+            for c in contestants:
                 if c in GATERM:
-                    runs[c][seed] = run_gaterm(c, ds, ps, seed, budget, args.procs, data_dir)
+                    run_gaterm(c, warm, ps, 0, args.warm_up, 1, data_dir, "wall")
                 else:
-                    runs[c][seed] = run_optuna(c, ds, seed, budget, args.procs)
-                final = incumbent(runs[c][seed], budget, higher)
-                print(f"{name} seed {seed} {c}: {len(runs[c][seed])} evaluations, final incumbent val/test "
-                      f"{final[1] if final else math.nan:.4f}/{final[2] if final else math.nan:.4f}", flush=True)
-        report[name] = {"budget": budget, "higher_is_better": higher, "seeds": args.seeds, "procs": args.procs,
-                        "events": runs}
-        if args.json:  # after every data set: a long benchmark keeps what it measured
-            Path(args.json).write_text(json.dumps(report, default=str, indent=1), encoding="utf-8")
-    summarize(report, headline_of)
-
-
-def summarize(report: dict, headline_of: str) -> None:
-    """Print each data set's table, then the issue's last line for the gaterm contestant `headline_of`."""
-    headline = []
-    for name, entry in report.items():
-        budget, higher, seeds, procs = entry["budget"], entry["higher_is_better"], entry["seeds"], entry["procs"]
-        runs = entry["events"]
-        rows = analyse(name, higher, budget, runs)
-        print_table(name, budget, seeds, procs, rows)
-        if headline_of in rows:
-            h, o = rows[headline_of], rows[REFERENCE]
-            reach = f"{h['reach']:.2f}" if math.isfinite(h["reach"]) else "not reached"
-            if math.isnan(h["test@1.0"]) or math.isnan(o["test@1.0"]):
-                verdict = "n/a"
-            else:
-                verdict = "worse" if better(o["test@1.0"], h["test@1.0"], higher) else "no worse"
-            headline.append(f"{name} {reach} ({h['not_reached']}/{seeds} not reached; final test "
-                            f"{h['test@1.0']:.4f} vs Optuna's {o['test@1.0']:.4f}: {verdict})")
-    seeds = sorted({e["seeds"] for e in report.values()})
-    procs = sorted({e["procs"] for e in report.values()})
-    print(f"\n{headline_of}'s time to reach Optuna TPE+Median's final incumbent validation metric, fraction of "
-          f"the budget, median over {'/'.join(map(str, seeds))} seeds, --procs {'/'.join(map(str, procs))} "
-          f"(goal <= 0.5): " + "; ".join(headline))
-
-
-def load_reports(paths: list[str]) -> dict:
-    """Saved `--json` reports, merged (data set names must not repeat); events keyed by seed again."""
-    merged: dict = {}
-    for path in paths:
-        for name, entry in json.loads(Path(path).read_text(encoding="utf-8")).items():
-            if name in merged:
-                raise SystemExit(f"{path}: data set {name} is in more than one report")
-            entry["events"] = {c: {int(s): [tuple(e) for e in ev] for s, ev in per.items()}
-                               for c, per in entry["events"].items()}
-            merged[name] = entry
-    return merged
+                    run_optuna(c, warm, 0, args.warm_up, 1, "wall")
+            failed += run_lanes(jobs, args.lanes, lambda job: run_job(job, ps, data_dir, results))
+        if failed:
+            print(f"{failed} run(s) failed; run the same command again to retry them")
+    report([r for r in read_results(results) if _key(r) in wanted], headline_of)
 
 
 if __name__ == "__main__":

@@ -171,7 +171,8 @@ def train_child(index: int, category: str, a: Parent, b: Parent, child: Chromoso
             layers, merge_time = child_init, 0.0
         else:
             t = time.perf_counter()
-            layers = run_merge(strategies[name], child, child_init, a, b, probe)
+            # a strategy that declines (None) leaves the child its fresh init, as gaterm does
+            layers = run_merge(strategies[name], child, child_init, a, b, probe) or child_init
             merge_time = time.perf_counter() - t
             if isinstance(strategies[name], SelectMerge):
                 out.choices[name] = probe.notes.get("choice")
@@ -224,7 +225,7 @@ def classify(a: Chromosome, b: Chromosome, child: Chromosome) -> str:
 
 def real_triples(ps, ds, cfg: RunConfig) -> list[tuple[Parent, Parent, Chromosome]]:
     """Every merged child of a real GA run with `cfg` (merge `mean`, no control), with its parents."""
-    from gaterm.engine.evolve import Engine
+    from gaterm.engine.engine import Engine
 
     cfg = replace(cfg, ga=replace(cfg.ga, merge=True, merge_strategy="mean", paired_control=False, target=None))
     rec = Recorder(ps.merge_strategy("mean"))

@@ -23,6 +23,7 @@ IMPUTE_RULES = ("none", "median")
 TABLE_DATASET = "table"  # the built-in data set that reads [data] file
 INITS = ("random", "spread")
 SCHEDULES = ("generational", "async")
+PRUNERS = ("median", "asha")
 
 
 @dataclass
@@ -108,6 +109,9 @@ class GAConfig:
     # only (and at least 4 of them); the rest of it is skipped, breeding begins, and the run's planned
     # evaluations shrink by as many. 1.0: the whole first population runs (as without a budget).
     first_share: float = 1.0
+    # A child whose genes equal those of an individual already evaluated, started or bred is mutated again until
+    # they differ (at most 20 rounds): late in a search, copies of the best would otherwise fill the run.
+    dedupe: bool = False
 
     @property
     def planned_evaluations(self) -> int:
@@ -145,6 +149,15 @@ class TrainingConfig:
     prune_warmup: int = 5
     prune_startup: int = 5
     prune_lag: int = 3
+    # The pruning rule when prune is on: "median" (above) or "asha", asynchronous successive halving: rungs at
+    # epochs prune_warmup + 1 times 1, prune_eta, prune_eta^2, ...; at each rung an evaluation goes on only if its
+    # best validation loss so far is among the best 1/prune_eta of the earlier evaluations (completed or pruned)
+    # that reached the rung, itself included; a rung judges once prune_startup of them reached it.
+    pruner: str = "median"
+    prune_eta: int = 3
+    # Merged children stop after as many epochs without improvement as they took to reach their best (at least
+    # 2, at most the patience they would have had): a child that is best at epoch 2 stops at epoch 4, not 12.
+    relative_patience: bool = False
 
 
 @dataclass
@@ -253,6 +266,12 @@ class RunConfig:
         _check(tr.threads >= 0, "training.threads", "must be >= 0 (0 lets gaterm choose)")
         _check(tr.threads <= MAX_THREADS, "training.threads", f"must be at most {MAX_THREADS}")
         _check(tr.prune_warmup >= 0, "training.prune_warmup", "must be >= 0")
+        _check(tr.pruner in PRUNERS, "training.pruner",
+               f"must be one of {', '.join(PRUNERS)}, got {tr.pruner!r}{_suggest(tr.pruner, PRUNERS)}")
+        _check(tr.prune_eta >= 2, "training.prune_eta", "must be at least 2")
+        _check(not (ga.paired_control and tr.relative_patience), "training.relative_patience",
+               "the paired control trains the same child fresh with `patience`: a shorter patience for the "
+               "merged child would be counted as merge's saving; turn one of them off")
         d = self.data
         _check(d.task in TABLE_TASKS, "data.task",
                f"must be one of {', '.join(TABLE_TASKS)}, got {d.task!r}{_suggest(d.task, TABLE_TASKS)}")

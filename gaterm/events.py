@@ -152,6 +152,8 @@ class EngineState:
     elapsed_s: float
     # async schedule: the size generation 0 ended with (smaller than ga.population when ga.first_share cut it)
     first_population: int | None = None
+    # (loss, validation curve up to where it stopped) of pruned evaluations (successive halving's rungs)
+    pruned_curves: list[tuple[str, tuple[float, ...]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,9 @@ class MergeStrategy(Protocol):
 
     `merge` receives the child's freshly initialised layers (which fix the shapes to return, and may be used
     for layers neither parent can supply) and the two parents; it returns one (weight, bias) pair per child layer,
-    each with exactly the shape of the corresponding `child_init` pair. It must not modify its inputs.
+    each with exactly the shape of the corresponding `child_init` pair. It must not modify its inputs. It may
+    return None instead: no merge for this child, which then starts from its fresh init and counts as not merged
+    (no paired control, the patience of a fresh network); `select` does so when no candidate is finite.
 
     A strategy that needs data (to measure activations, or to compare candidate initialisations) sets the
     optional attribute `uses_data = True`; gaterm then also passes a `Probe` as the keyword argument `probe=`.
@@ -51,7 +53,7 @@ class MergeStrategy(Protocol):
 
     def merge(
         self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent
-    ) -> list[LayerWeights]: ...
+    ) -> list[LayerWeights] | None: ...
 
 
 PROBE_ROWS = 256  # training rows a Probe carries
@@ -99,9 +101,10 @@ def run_merge(
     a: Parent,
     b: Parent,
     probe: Probe | None = None,
-) -> list[LayerWeights]:
-    """Call `strategy` as gaterm does (with `probe=` only for a strategy that uses data) and check its result;
-    any exception from the strategy becomes a MergeError naming it."""
+) -> list[LayerWeights] | None:
+    """Call `strategy` as gaterm does (with `probe=` only for a strategy that uses data) and check its result
+    (None: the strategy declined to merge this child); any exception from the strategy becomes a MergeError
+    naming it."""
     kwargs = {}
     if uses_data(strategy):
         if probe is None:
@@ -124,8 +127,13 @@ def resize(t: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
     return out
 
 
-def check_merged(strategy_name: str, child_init: Sequence[LayerWeights], merged: object) -> list[LayerWeights]:
-    """Validate a strategy's result against the child's shapes; a wrong result is a MergeError naming it."""
+def check_merged(
+    strategy_name: str, child_init: Sequence[LayerWeights], merged: object
+) -> list[LayerWeights] | None:
+    """Validate a strategy's result against the child's shapes (None passes: no merge); a wrong result is a
+    MergeError naming it."""
+    if merged is None:
+        return None
     where = f"merge strategy {strategy_name!r}"
     if not isinstance(merged, (list, tuple)) or len(merged) != len(child_init):
         got = len(merged) if isinstance(merged, (list, tuple)) else type(merged).__name__

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from gaterm.config import RunConfig
 from gaterm.datasets import Dataset, DatasetSpec, load_dataset
-from gaterm.engine.evolve import Engine, Listener
+from gaterm.engine.engine import Engine, Listener
 from gaterm.errors import GatermError
 from gaterm.events import EngineState
 from gaterm.merge import MergeStrategy

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
+from gaterm.config import PRUNERS
 from gaterm.errors import GatermError
 
 EXIT_USAGE = 2
@@ -69,6 +70,9 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
     g.add_argument("--first-share", type=number, metavar="S",
                    help="async schedule with --time-budget: generation 0 starts evaluations during this share of "
                         "the budget only, then breeding begins (default 1: the whole population)")
+    g.add_argument("--dedupe", action=argparse.BooleanOptionalAction, default=None,
+                   help="mutate a child again until its genes differ from every individual's so far (default: "
+                        "off, as in the study)")
     g.add_argument("--init", choices=("random", "spread"), metavar="KIND",
                    help="generation 0: random (default) or spread (each gene's values covered evenly)")
     g.add_argument("--select-on", choices=("validation", "test"), metavar="SPLIT",
@@ -94,6 +98,14 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
                    help="epochs before pruning may start (5)")
     t.add_argument("--prune-startup", type=positive_int, metavar="N",
                    help="completed curves of the same loss needed before pruning starts (5)")
+    t.add_argument("--pruner", choices=PRUNERS, metavar="RULE",
+                   help="with --prune: median (default) or asha (successive halving: at epochs W+1, (W+1)*eta, ... "
+                   "only the best 1/eta of the evaluations that reached the epoch go on)")
+    t.add_argument("--prune-eta", type=positive_int, metavar="ETA",
+                   help="asha: the rung factor and the share 1/ETA that goes on (3)")
+    t.add_argument("--relative-patience", action=argparse.BooleanOptionalAction, default=None,
+                   help="merged children stop after as many epochs without improvement as they took to reach "
+                   "their best (at least 2, at most the patience; default: off)")
     t.add_argument("--prune-lag", type=non_negative_int, metavar="L",
                    help="an evaluation is compared with its generation's evaluations at least L + 1 positions "
                    "earlier; with pruning at most L + 1 run at once (3)")
@@ -131,7 +143,7 @@ FLAG_TO_KEY: dict[str, tuple[str, ...]] = {
     "mutation_prob": ("ga", "mutation_prob"), "target": ("ga", "target"), "time_budget": ("ga", "time_budget_s"),
     "merge": ("ga", "merge"), "merge_strategy": ("ga", "merge_strategy"),
     "paired_control": ("ga", "paired_control"), "select_on": ("ga", "selection"), "init": ("ga", "init"),
-    "schedule": ("ga", "schedule"), "first_share": ("ga", "first_share"),
+    "schedule": ("ga", "schedule"), "first_share": ("ga", "first_share"), "dedupe": ("ga", "dedupe"),
     "max_epochs": ("training", "max_epochs"), "patience": ("training", "patience"),
     "merged_patience": ("training", "merged_patience"),
     "min_delta": ("training", "min_delta"), "device": ("training", "device"), "threads": ("training", "threads"),
@@ -140,6 +152,8 @@ FLAG_TO_KEY: dict[str, tuple[str, ...]] = {
     "data": ("data", "file"), "label": ("data", "label"), "task": ("data", "task"), "impute": ("data", "impute"),
     "init_from": ("ga", "init_from"),
     "prune_startup": ("training", "prune_startup"), "prune_lag": ("training", "prune_lag"),
+    "pruner": ("training", "pruner"), "prune_eta": ("training", "prune_eta"),
+    "relative_patience": ("training", "relative_patience"),
 }
 _PATH_FLAGS = ("data", "init_from")  # made absolute: worker processes and the stored config.toml need them so
 

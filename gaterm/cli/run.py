@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # flags a resumed run cannot take: it continues with its own config.toml
 _RESUME_CONFLICTS = ("config", "dataset", "out", "population", "survivors", "generations", "mutation_prob", "target",
                      "time_budget", "merge", "merge_strategy", "seed", "paired_control", "max_epochs", "patience",
-                     "merged_patience", "first_share",
+                     "merged_patience", "first_share", "dedupe", "pruner", "prune_eta", "relative_patience",
                      "min_delta", "device", "threads", "prune", "prune_warmup", "prune_startup", "prune_lag",
                      "select_on", "init", "schedule", "data", "label", "task", "impute", "init_from")
 

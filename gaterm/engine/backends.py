@@ -1,8 +1,9 @@
 """Evaluation backends: where fitness evaluations run (this process, worker processes, a Dask cluster).
 
-The engine hands a backend one generation's tasks (merges already done) and consumes the outcomes in task
-order, so every backend gives the same genes, parents and metrics for the same seed; fitness time is always
-measured where the training runs.
+The generational schedule hands a backend one generation's tasks (merges already done) and consumes the
+outcomes in task order (`run`); the steady-state schedule asks for a task whenever a slot is free and takes
+outcomes in completion order (`run_async`). Either way every backend gives the same genes, parents and metrics
+for the same seed with one worker; fitness time is always measured where the training runs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import torch
 from gaterm.chromosome import Chromosome
 from gaterm.config import RunConfig, TrainingConfig
 from gaterm.engine.fitness import Cancelled, DeviceData, FitnessResult, evaluate, warm_up
+from gaterm.engine.pruners import PruneState
 from gaterm.errors import GatermError
 from gaterm.merge import LayerWeights
 from gaterm.states import Direction, Status
@@ -39,13 +41,13 @@ class EvalTask:
     seed: int
     init_layers: Sequence[LayerWeights] | None
     control: bool  # also train from fresh init (paired control)
-    prune_medians: Sequence[float] | None = None  # per-epoch median validation losses, or None: no pruning
-    prune_warmup: int = 5
+    pruning: PruneState | None = None  # what the pruner judges this task against, or None: no pruning
     # a warm start: `init_layers` are trained weights, so they compete as "epoch 0" for early stopping's best
     keep_initial: bool = False
     patience: int | None = None  # early stopping's patience for this task; None: the run's `training.patience`
+    relative_patience: bool = False  # patience also capped by the epochs it took to reach the best so far
     # start only once the outcomes of the batch's first `after` tasks have been handed to the engine (which fills
-    # in `prune_medians` from them in `may_start`): what a task is compared with never depends on timing
+    # in `pruning` from them in `may_start`): what a task is compared with never depends on timing
     after: int = 0
 
 
@@ -103,13 +105,13 @@ def run_task(
 
     def main() -> FitnessResult:
         return evaluate(task.chromosome, data, training, task.seed, task.init_layers, on_epoch=on_epoch,
-                        should_stop=should_stop, prune_medians=task.prune_medians, prune_warmup=task.prune_warmup,
-                        keep_initial=task.keep_initial, patience=task.patience)
+                        should_stop=should_stop, pruning=task.pruning, keep_initial=task.keep_initial, patience=task.patience,
+                        relative_patience=task.relative_patience)
 
     def control() -> FitnessResult:
         try:
             return evaluate(task.chromosome, data, training, task.seed, None, should_stop=should_stop,
-                            prune_medians=task.prune_medians, prune_warmup=task.prune_warmup)
+                            pruning=task.pruning)
         except (Cancelled, GatermError):
             raise
         except Exception as exc:  # noqa: BLE001

@@ -1,4 +1,5 @@
-"""The fitness function: build a chromosome's network, train it with early stopping, score it on the test split."""
+"""The fitness function: build a chromosome's network, train it with early stopping on the training split, and
+score it on the validation split (which decides) and the test split (which reports)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from torch import nn
 from gaterm.chromosome import Chromosome
 from gaterm.config import TrainingConfig
 from gaterm.datasets import Dataset
-from gaterm.engine.pruning import should_prune
+from gaterm.engine.pruners import PruneState
 from gaterm.errors import ConfigError
 from gaterm.merge import PROBE_ROWS, VAL_PROBE_ROWS, LayerWeights, Probe
 from gaterm.states import Direction, Status
@@ -160,25 +161,26 @@ def evaluate(
     init_layers: Sequence[LayerWeights] | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-    prune_medians: Sequence[float] | None = None,
-    prune_warmup: int = 5,
+    pruning: PruneState | None = None,
     keep_initial: bool = False,
     prune_check: Callable[[int, float], bool] | None = None,
     patience: int | None = None,
+    relative_patience: bool = False,
 ) -> FitnessResult:
     """Train `c` (from `init_layers` if given, else a fresh init) and score it on the validation and test splits.
 
     Early stopping watches the validation loss: an epoch improves when it beats the best so far by more than
     `min_delta` (in the user's units: see `loss_delta`); after `patience` epochs without improvement training stops and the best weights are restored.
-    A non-finite loss ends training at once with the worst metric. With `prune_medians` (per epoch, the median
-    over earlier completed evaluations of their best validation loss up to that epoch), training also stops
-    after epoch k > `prune_warmup` when its own best validation loss so far is worse than that median, the rule
-    of Optuna's median pruner; the best weights so far are scored as usual and the status is "pruned".
+    A non-finite loss ends training at once with the worst metric. With `pruning` (the task's `PruneState`, see
+    `gaterm.engine.pruners`), training also stops after any epoch its `should_prune(curve)` says so; the best
+    weights so far are scored as usual and the status is "pruned".
     With `keep_initial` (a warm start from trained weights), `init_layers` count as epoch 0: training must beat
     their validation loss, else they are what is kept and scored.
     `prune_check(epoch, val_loss)`, if given, is asked after every epoch too and prunes the same way when it
     returns True (an outside pruner, e.g. Optuna's in benchmarks/anytime.py). `patience`, if given, replaces
-    `cfg.patience` (a merged child's `training.merged_patience`).
+    `cfg.patience` (a merged child's `training.merged_patience`). With `relative_patience` (a merged child's
+    `training.relative_patience`), training stops after min(patience, max(2, best epoch)) epochs without
+    improvement: a network that found its best quickly is not given the full patience to find a better one.
     """
     model = init_model(c, data, seed)
     if init_layers is not None:
@@ -228,9 +230,9 @@ def evaluate(
             best_state = [t.detach().clone() for t in model.state_dict().values()]
         else:
             wait += 1
-            if wait >= patience:
+            if wait >= (min(patience, max(2, best_epoch)) if relative_patience else patience):
                 break
-        if should_prune(curve, prune_medians, prune_warmup) or (
+        if (pruning is not None and pruning.should_prune(curve)) or (
                 prune_check is not None and prune_check(epoch, val_loss)):
             status = Status.PRUNED
             break

@@ -58,6 +58,17 @@ def _maybe_change(rng: np.random.Generator, p: float, current: T, values: Sequen
     return others[int(rng.integers(len(others)))]
 
 
+def novel(rng: np.random.Generator, c: Chromosome, store: GeneStore, p: float, seen: set[str],
+          tries: int = 20) -> Chromosome:
+    """`c`, mutated again (with probability `p` per gene, each round) until its genes differ from every
+    chromosome in `seen` (encoded), at most `tries` rounds; `c` itself when it is already new."""
+    for _ in range(tries):
+        if c.encode() not in seen:
+            break
+        c = mutate(rng, c, store, p)
+    return c
+
+
 def mutate(rng: np.random.Generator, c: Chromosome, store: GeneStore, p: float) -> Chromosome:
     """Each gene changes with probability `p` to another value of the store (the layer count is a gene too).
     The learning rate is first fitted to the (new) optimizer's rates, then may change among them."""

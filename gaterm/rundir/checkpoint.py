@@ -82,6 +82,7 @@ def save_checkpoint(path: Path, state: Any, config: Any) -> None:
         ],
         "rng_state": state.rng_state,
         "curves": [[loss, list(c)] for loss, c in state.curves],
+        "pruned_curves": [[loss, list(c)] for loss, c in state.pruned_curves],
         "records": [_record_to_json(r) for r in state.records],
         "best_id": state.best_id,
         "elapsed_s": state.elapsed_s,
@@ -128,6 +129,8 @@ def load_checkpoint(path: Path, config: Any) -> Any:
             best_layers=_pairs(blob["best_layers"]) or None,
             elapsed_s=meta["elapsed_s"],
             first_population=meta.get("first_population"),  # absent before ga.first_share existed
+            # absent before successive halving: such a run pruned by the median rule, which does not use them
+            pruned_curves=[(str(loss), tuple(c)) for loss, c in meta.get("pruned_curves", [])],
         )
     except (KeyError, TypeError, ValueError, GatermError) as exc:
         raise RunDirError(f"{path} is damaged or from another gaterm version ({type(exc).__name__})") from None

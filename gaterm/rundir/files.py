@@ -80,7 +80,8 @@ class EvaluationRow:
 
     `metric` is the metric the GA selected on (`val_metric` unless the run selected on test). Every field but
     `error` is a column, in this order; `error` travels inside the status column (`error: MESSAGE`). The control
-    columns are empty unless the paired control ran; `merge_notes` (JSON) is empty unless the child was merged
+    columns are empty unless the paired control ran; `merge_notes` (JSON) is empty unless the child was merged, or
+    its merge strategy declined (`select` with no usable candidate: `choice` null; the child is not merged)
     (run directories older than it lack the column and read as None)."""
 
     generation: int = _col(int)

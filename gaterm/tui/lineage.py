@@ -71,7 +71,8 @@ def ancestor_label(a: Ancestor, run: RunData) -> str:
         choice = (r.merge_notes or {}).get("choice")
         how = f"{strategy}→{choice}" if choice else str(strategy)
     else:
-        how = "fresh"
+        declined = (r.merge_notes or {}).get("strategy")
+        how = f"fresh ({declined} declined)" if declined else "fresh"
     return (f"[b]#{r.id}[/] g{r.generation} {escape(run.metric_name)} [b]{metric}[/]{status} · {escape(how)} · "
             f"{escape(compact_genes(r.genes))}")
 
@@ -94,6 +95,8 @@ def describe(run: RunData, id: int) -> list[str]:
         pm = ", ".join(f"#{p} {fmt_metric(q.metric, m)}" if q else f"#{p}" for p, q in ((a, pa), (b, pb)))
         if not r.merged:
             lines.append(f"made: crossover of {pm}; trained from a fresh initialisation (not merged)")
+            if r.merge_notes:  # the strategy declined (select: no candidate was usable)
+                lines += _merge_lines(run, r)
         else:
             lines.append(f"made: crossover of {pm}; initial weights merged from theirs")
             lines += _merge_lines(run, r)

@@ -449,8 +449,10 @@ class ShrinkPerturb:
     def merge(
         self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent,
         probe: Probe | None = None,
-    ) -> list[LayerWeights]:
+    ) -> list[LayerWeights] | None:
         merged = run_merge(self.base, child, child_init, a, b, probe)
+        if merged is None:  # the base strategy declined: so does its shrink-perturb
+            return None
         return [
             (self.lam * w + self.sigma * w0, self.lam * bb + self.sigma * b0)
             for (w, bb), (w0, b0) in zip(merged, child_init)
@@ -462,9 +464,11 @@ class SelectMerge:
 
     Which merge suits a child varies (same shape, wider, an activation only one parent has, ...), and the
     validation loss of the merged network before any training is a cheap, direct guess of how far early
-    stopping still has to go. A candidate whose loss is not finite is skipped; when none is left the child keeps
-    its fresh init. A candidate that fails fails the merge, by name. Ties go to the earlier candidate.
-    The pick and every candidate's loss are left in `probe.notes` (`choice`: a name or None, `val_losses`).
+    stopping still has to go. A candidate whose loss is not finite, or that declines (returns None), is skipped;
+    when none is left `select` declines too (None: the child starts fresh and counts as not merged). A candidate
+    that fails fails the merge, by name. Ties go to the earlier candidate. The pick and every candidate's loss
+    are left in `probe.notes` (`choice`: a name or None, `val_losses`: a loss, or None for a candidate that
+    declined).
     """
 
     uses_data = True
@@ -480,21 +484,22 @@ class SelectMerge:
     def merge(
         self, child: Chromosome, child_init: Sequence[LayerWeights], a: Parent, b: Parent,
         probe: Probe | None = None,
-    ) -> list[LayerWeights]:
+    ) -> list[LayerWeights] | None:
         if probe is None:
             raise ValueError(f"{self.name} needs a probe (validation loss)")
         best: tuple[float, str, list[LayerWeights]] | None = None
-        losses: dict[str, float] = {}
+        losses: dict[str, float | None] = {}
         for cand in self.candidates:
             layers = run_merge(cand, child, child_init, a, b, probe)
+            if layers is None:
+                losses[cand.name] = None
+                continue
             loss = losses[cand.name] = probe.val_loss(layers)
             if math.isfinite(loss) and (best is None or loss < best[0]):
                 best = (loss, cand.name, layers)
         probe.notes["val_losses"] = losses
         probe.notes["choice"] = best[1] if best is not None else None
-        if best is None:
-            return [(w.clone(), b_.clone()) for w, b_ in child_init]
-        return best[2]
+        return best[2] if best is not None else None
 
 
 BASES: tuple[type, ...] = (AlignedMerge, RepairedAlignedMerge, Net2NetMerge, FitterMerge, InheritMerge)

@@ -355,7 +355,7 @@ def test_warm_start_with_worker_processes_gives_the_serial_result(tmp_path, gene
 def test_a_dask_cluster_loads_the_table_itself(tmp_path, genes):
     distributed = pytest.importorskip("distributed")
     from gaterm.engine.backends import DaskBackend
-    from gaterm.engine.evolve import Engine
+    from gaterm.engine.engine import Engine
     from gaterm.session import make_engine
 
     houses().to_csv(tmp_path / "h.csv", index=False)

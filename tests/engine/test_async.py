@@ -7,7 +7,7 @@ import pytest
 
 from conftest import tiny_config
 from gaterm.engine.backends import ProcessPoolBackend
-from gaterm.engine.evolve import Engine
+from gaterm.engine.engine import Engine
 from gaterm.engine.operators import select
 from gaterm.errors import ConfigError
 from gaterm.events import (
@@ -186,8 +186,8 @@ def test_block_summaries_agree_with_what_resume_derives_when_a_later_child_ties_
     order = [(0, 0, 0.5), (1, 0, 0.6), (2, 0, 0.7), (4, 1, 0.9), (3, 0, 0.9), (5, 1, 0.1)]  # (id, block, metric)
     records = [dataclasses.replace(base, id=i, generation=g, metric=m) for i, g, m in order]
     engine = Engine(cfg, digits, MeanMerge())
-    engine._records = records
-    summaries = [engine._summarize(g, set(), upto=g) for g in (0, 1)]
+    engine.records = records
+    summaries = [engine.summarize(g, set(), upto=g) for g in (0, 1)]
     derived = generation_rows(records, 2, cfg.ga.survivors, Direction.of(True))
     assert [s.best_so_far_id for s in summaries] == [d.best_so_far_id for d in derived] == [3, 4]
 
@@ -209,7 +209,7 @@ def test_first_share_ends_generation_0_and_breeds_from_it(digits, tmp_path):
     """With a time budget, `ga.first_share` ends generation 0 once its share of the budget has passed (here at
     once: the share is tiny), after at least FIRST_MIN started individuals; the run makes as many fewer evaluations,
     its blocks, checkpoints and resume follow the smaller generation 0."""
-    from gaterm.engine.evolve import FIRST_MIN
+    from gaterm.engine.schedules.steady_state import FIRST_MIN
     from gaterm.rundir.checkpoint import load_checkpoint, save_checkpoint
 
     def cfg(**ga):
@@ -247,3 +247,29 @@ def test_first_share_ends_generation_0_and_breeds_from_it(digits, tmp_path):
 def test_a_first_share_that_cannot_apply_is_named(bad, message):
     with pytest.raises(ConfigError, match=f"ga.first_share: {message}"):
         async_config(**bad).validate()
+
+
+@pytest.mark.parametrize("schedule", ["generational", "async"])
+def test_dedupe_breeds_no_copy_of_an_earlier_individual_and_resumes_exactly(digits, schedule):
+    """`ga.dedupe`: every child's genes differ from those of every individual with a smaller id (evaluated,
+    started or bred before it), where the same run without it breeds copies; resuming from any checkpoint
+    gives the uninterrupted run."""
+
+    def cfg(dedupe):
+        c = async_config(population=4, survivors=2, generations=8, schedule=schedule, dedupe=dedupe)
+        c.training.max_epochs = 2
+        return c
+
+    def copies(records):
+        return [r.id for r in records if r.parent_a is not None
+                and r.genes in {e.genes for e in records if e.id < r.id}]
+
+    plain, _ = run(cfg(False), digits)
+    assert copies(plain.records)  # the tiny gene store makes copies likely
+    result, events = run(cfg(True), digits)
+    assert len(result.records) == cfg(True).ga.planned_evaluations and copies(result.records) == []
+    assert key(result.records[:4]) == key(plain.records[:4])  # generation 0 is the same
+    states = [e.state for e in events if isinstance(e, CheckpointReady)]
+    for state in states[::3]:
+        resumed, _ = run(cfg(True), digits, resume=state)
+        assert key(resumed.records) == key(result.records)

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import tiny_config
 from gaterm.engine.backends import ProcessPoolBackend
-from gaterm.engine.evolve import Engine
-from gaterm.engine.pruning import median_curve
+from gaterm.engine.engine import Engine
+from gaterm.engine.pruners.median import MedianState, median_curve
 from gaterm.events import EvaluationFinished
 from gaterm.states import Status
 from gaterm_builtin.merges import MeanMerge
@@ -59,11 +59,11 @@ def test_pruning_stops_an_evaluation_worse_than_the_median_and_keeps_its_partial
     free = evaluate(c, data, cfg, 1)
     assert free.status == "ok" and free.n_epochs == 20
     medians = [v * 0.5 for v in free.val_curve]  # earlier evaluations were twice as good at every epoch
-    pruned = evaluate(c, data, cfg, 1, prune_medians=medians, prune_warmup=3)
+    pruned = evaluate(c, data, cfg, 1, pruning=MedianState(medians, 3))
     assert pruned.status == "pruned" and pruned.n_epochs == 4  # the first epoch after the warm-up
     assert pruned.val_curve == free.val_curve[:4]  # same seed, same training until the cut
     assert 0 < pruned.val_metric <= 1 and 0 < pruned.test_metric <= 1
-    better = evaluate(c, data, cfg, 1, prune_medians=[v * 2 for v in free.val_curve], prune_warmup=3)
+    better = evaluate(c, data, cfg, 1, pruning=MedianState([v * 2 for v in free.val_curve], 3))
     assert better.status == "ok" and better.n_epochs == 20
 
 

@@ -50,7 +50,7 @@ def test_a_stopped_run_stops_its_running_dask_tasks_after_their_epoch(digits, mo
 
     from conftest import tiny_config
     from gaterm.engine import backends
-    from gaterm.engine.evolve import Engine
+    from gaterm.engine.engine import Engine
 
     running: set[int] = set()
     real = backends.evaluate

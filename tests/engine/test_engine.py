@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from conftest import tiny_config
-from gaterm.engine.evolve import Engine
+from gaterm.engine.engine import Engine
 from gaterm.errors import ConfigError
 from gaterm.events import EvaluationFinished, GenerationFinished, RunFinished, RunStarted
 from gaterm.merge import Parent
@@ -185,6 +185,31 @@ def test_a_strategy_that_uses_data_gets_a_probe_of_the_run(digits):
     assert all((r.metric, r.n_epochs, r.val_loss) == (r.control_metric, r.control_n_epochs, r.control_val_loss)
                for r in merged)
     assert all(math.isfinite(v) and v > 0 for v in losses)
+
+
+def test_a_strategy_that_declines_leaves_the_child_fresh_and_not_merged(digits):
+    """A merge strategy may return None: the child then trains from its fresh init as an unmerged child (the
+    fresh networks' patience, no paired control), and its merge notes still say which strategy declined."""
+
+    class Declines:
+        name, description, uses_data = "declines", "never merges", True
+
+        def merge(self, child, child_init, a: Parent, b: Parent, probe=None):
+            probe.notes["why"] = "no"  # and returns None: declines
+
+    cfg = tiny_config()
+    cfg.ga.paired_control = True
+    result, _ = run(cfg, digits, strategy=Declines())
+    children = [r for r in result.records if r.parent_a is not None]
+    assert children and not any(r.merged for r in children)
+    assert all(r.control_n_epochs is None for r in children)  # a paired control is for merged children only
+    assert all(r.merge_notes == {"strategy": "declines", "why": "no"} for r in children)
+    assert all(r.merge_notes is None for r in result.records if r.parent_a is None)
+    cfg = tiny_config()
+    cfg.training.max_epochs, cfg.training.patience, cfg.training.merged_patience = 8, 3, 1
+    cfg.training.min_delta = 1e9  # no epoch improves: a child stops after patience + 1 epochs
+    result, _ = run(cfg, digits, strategy=Declines())
+    assert all(r.n_epochs == 4 for r in result.records)  # the fresh networks' patience 3, not merged_patience 1
 
 
 def test_every_decision_uses_the_validation_metric(digits):

@@ -377,10 +377,20 @@ def test_select_skips_non_finite_candidates_and_names_a_failing_one():
     got = s.merge(chromo(layers), child_init, pa, pb, probe=probe)
     assert probe.notes["choice"] == "one-a" and float(got[0][0][0, 0]) == 1.0
     assert not hasattr(s, "last_choice")  # no per-child state on the shared, registered instance
-    s = SelectMerge([Const("three", 3.0)])
+    s = SelectMerge([Const("three", 3.0)])  # no finite candidate: select declines (the child starts fresh)
     probe = Probe(torch.zeros(2, N_IN), loss)
-    assert same(s.merge(chromo(layers), child_init, pa, pb, probe=probe), child_init)
-    assert probe.notes["choice"] is None
+    assert run_merge(s, chromo(layers), child_init, pa, pb, probe) is None
+    assert probe.notes == {"choice": None, "val_losses": {"three": math.inf}}
+
+    class Declines(Const):
+        def merge(self, child, child_init, a, b):
+            return None
+
+    s = SelectMerge([Declines("no", 0), Const("two", 2.0)])  # a declining candidate is skipped, shrink-perturbed too
+    probe = Probe(torch.zeros(2, N_IN), loss)
+    assert float(run_merge(s, chromo(layers), child_init, pa, pb, probe)[0][0][0, 0]) == 2.0
+    assert probe.notes == {"choice": "two", "val_losses": {"no": None, "two": 2.0}}
+    assert run_merge(ShrinkPerturb(Declines("no", 0)), chromo(layers), child_init, pa, pb) is None
 
     class Broken(Const):
         def merge(self, child, child_init, a, b):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from gaterm.chromosome import Chromosome, LayerGene, random_chromosome
 from gaterm.config import GeneStore
-from gaterm.engine.operators import crossover, mutate, select
+from gaterm.engine.operators import crossover, mutate, novel, select
 from gaterm.states import Direction
 
 STORE = GeneStore(loss=["mae", "mse"])
@@ -84,3 +84,27 @@ def test_a_childs_rate_is_fitted_to_its_optimizer_on_a_log_scale():
     for seed in range(30):  # whichever parent each gene comes from, mutation returns an allowed pair
         child = mutate(np.random.default_rng(seed), crossover(np.random.default_rng(seed), a, b), STORE, 0.0)
         assert child.learning_rate in STORE.rates_for(child.optimizer)
+
+
+def test_novel_mutates_a_copy_until_it_is_new_and_leaves_a_new_child_alone():
+    rng = np.random.default_rng(0)
+    c = random_chromosome(rng, STORE)
+    state = rng.bit_generator.state
+    assert novel(rng, c, STORE, 0.1, {"other"}) is c  # already new: unchanged, no draw
+    assert rng.bit_generator.state == state
+    seen = {c.encode()}
+    for seed in range(30):
+        got = novel(np.random.default_rng(seed), c, STORE, 0.1, seen)
+        assert got.encode() not in seen
+        assert got == mutate_until_new(np.random.default_rng(seed), c, seen)  # p as given, round after round
+    # a store with a single value per gene cannot make anything new: `tries` rounds, then the copy itself
+    one = GeneStore(optimizer=["adam"], learning_rate=[0.01], batch_size=[32], layers=[1], neurons=[8],
+                    activation=["relu"], loss=["mse"])
+    d = random_chromosome(np.random.default_rng(1), one)
+    assert novel(np.random.default_rng(1), d, one, 0.5, {d.encode()}, tries=5) == d
+
+
+def mutate_until_new(rng, c, seen):
+    while c.encode() in seen:
+        c = mutate(rng, c, STORE, 0.1)
+    return c

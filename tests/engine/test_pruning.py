@@ -14,10 +14,15 @@ import pytest
 from conftest import tiny_config
 from gaterm.engine import backends
 from gaterm.engine.backends import EvalOutcome, EvalTask, ProcessPoolBackend, _in_order
-from gaterm.engine.evolve import Engine
+from gaterm.engine.engine import Engine
 from gaterm.engine.fitness import FitnessResult
-from gaterm.engine.pruning import median_curve, medians_for
+from gaterm.engine.pruners.median import median_curve, medians_for
 from gaterm.states import Status
+
+
+def medians_of(task):
+    """The median curve a task was given to be judged against (None: not pruned)."""
+    return task.pruning.medians if task.pruning is not None else None
 
 
 def scripted(curve_of, status_of=lambda task: Status.OK):
@@ -57,10 +62,10 @@ def test_an_mse_curve_is_only_judged_against_mse_curves(regression, monkeypatch)
     Engine(cfg, regression, None).run()
     gen0 = {t.chromosome.loss for t in seen if t.generation == 0}
     assert gen0 == {"mae", "mse"}  # both losses completed curves before the later tasks started
-    judged = [t for t in seen if t.prune_medians is not None]
+    judged = [t for t in seen if medians_of(t) is not None]
     assert {t.chromosome.loss for t in judged} == {"mae", "mse"}
     for t in judged:
-        assert t.prune_medians == [level[t.chromosome.loss]] * 6, (t.chromosome.loss, t.prune_medians)
+        assert medians_of(t) == [level[t.chromosome.loss]] * 6, (t.chromosome.loss, medians_of(t))
 
 
 def test_a_loss_with_no_completed_curve_yet_is_not_pruned():
@@ -77,7 +82,7 @@ def test_generation_0_is_pruned_against_completed_evaluations_lag_positions_earl
     cfg = tiny_config(population=8, survivors=2, generations=1, merge=False)
     cfg.training.prune, cfg.training.prune_startup, cfg.training.prune_lag = True, 2, 1
     Engine(cfg, digits, None).run()
-    got = {t.id: t.prune_medians for t in seen}
+    got = {t.id: medians_of(t) for t in seen}
     for k in range(8):
         earlier = [[float(j + 1)] * 4 for j in range(k - 1) if j != 1]  # positions < k - lag, completed
         assert got[k] == (median_curve(earlier) if len(earlier) >= 2 else None), k

@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from conftest import tiny_config
-from gaterm.engine.evolve import Engine
+from gaterm.engine.engine import Engine
 from gaterm.rundir.checkpoint import load_checkpoint, save_checkpoint
 from gaterm.rundir.files import EVAL_COLUMNS, EvaluationRow, row_cells
 from gaterm.rundir.reader import read_run_dir

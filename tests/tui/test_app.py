@@ -162,16 +162,18 @@ async def test_an_async_pruned_run_under_a_time_budget_from_the_form(make_app):
         await pilot.press("enter", "down", "enter")  # open the list, pick "async"
         app.query_one("#prune", Checkbox).focus()
         await pilot.press("space")
+        app.query_one("#dedupe", Checkbox).focus()
+        await pilot.press("space")
         await type_into(pilot, "ga.time_budget_s", "600")
         await type_into(pilot, "training.merged_patience", "1")
-        assert "async, pruning, 8 evaluations over 3 generations, time budget 600 s" in message(app)
+        assert "async, pruning, no copies, 8 evaluations over 3 generations, time budget 600 s" in message(app)
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: not app.running)
         await pilot.pause()
         out = app.live.path
     cfg = load_config(out / "config.toml")
     assert (cfg.ga.schedule, cfg.training.prune, cfg.ga.time_budget_s, cfg.training.merged_patience) == (
-        "async", True, 600.0, 1)
+        "async", True, 600.0, 1) and cfg.ga.dedupe is True
     evals = rows(out / "evaluations.csv")
     assert len(evals) == 8 and json.loads((out / "summary.json").read_text())["stop_reason"] == "generations"
     stopped = [r for r in evals if r["status"] == "ok" and int(r["n_epochs"]) < cfg.training.max_epochs]
@@ -214,21 +216,21 @@ async def test_save_and_load_the_configuration(make_app, tmp_path, monkeypatch):
 
         # the schedule, pruning, budget and children's patience load too; a schedule the form does not know
         # is shown as it is, with the config's own message, not a crash
-        (tmp_path / "async.toml").write_text('[ga]\nschedule = "Async"\ntime_budget_s = 30\n'
+        (tmp_path / "async.toml").write_text('[ga]\nschedule = "Async"\ntime_budget_s = 30\ndedupe = true\n'
                                              '[training]\nprune = true\nmerged_patience = 3\n')
         await pilot.press("ctrl+l")
         await pilot.pause()
         await enter_path(pilot, tmp_path / "async.toml")
         await pilot.pause()
         assert message(app) == "✗ ga.schedule: must be one of generational, async, got 'Async' (did you mean 'async'?)"
-        assert app.query_one("#prune", Checkbox).value is True
+        assert app.query_one("#prune", Checkbox).value is True and app.query_one("#dedupe", Checkbox).value is True
         assert app.query_one(f"#{input_id('ga.time_budget_s')}", Input).value == "30.0"
         assert app.query_one(f"#{input_id('training.merged_patience')}", Input).value == "3"
         app.query_one("#schedule", Select).value = "async"
         await pilot.pause()
         cfg = app.setup_pane.config
         assert (cfg.ga.schedule, cfg.training.prune, cfg.ga.time_budget_s, cfg.training.merged_patience) == (
-            "async", True, 30.0, 3)
+            "async", True, 30.0, 3) and cfg.ga.dedupe is True
 
 
 async def test_open_run_directories_browse_and_compare(make_app, tmp_path):
@@ -352,7 +354,7 @@ async def test_an_engine_that_fails_before_starting_shows_its_own_error(make_app
 
 async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app, plugin_set, tmp_path):
     from gaterm.cli.run import build_parser, resolve
-    from gaterm.engine.evolve import Engine
+    from gaterm.engine.engine import Engine
     from gaterm.session import open_dataset
     from gaterm.tui.app import GatermApp
 

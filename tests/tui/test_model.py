@@ -8,7 +8,7 @@ import math
 import pytest
 
 from conftest import tiny_config
-from gaterm.engine.evolve import Engine
+from gaterm.engine.engine import Engine
 from gaterm.events import EpochFinished, EvaluationStarted, GenerationStarted, RunFinished, RunStarted
 from gaterm.rundir.reader import RunData, read_run_dir
 from gaterm.rundir.writer import RunWriter

@@ -79,6 +79,11 @@ class SetupPane(Vertical):
                     yield Label("pruning", classes="field-label")
                     yield Checkbox("median pruning", cfg.training.prune, compact=True, id="prune",
                                    tooltip="training.prune: stop evaluations worse than the median so far")
+                with Horizontal(classes="field"):
+                    yield Label("copies", classes="field-label")
+                    yield Checkbox("no copies bred", cfg.ga.dedupe, compact=True, id="dedupe",
+                                   tooltip="ga.dedupe: mutate a child again until its genes differ from every "
+                                   "individual's so far")
                 for spec in PARAM_FIELDS:
                     yield from self._field(spec, texts[spec.key])
             with VerticalScroll(id="genes-box") as box:
@@ -178,6 +183,7 @@ class SetupPane(Vertical):
                 select.value = value
             self.query_one("#merge", Checkbox).value = cfg.ga.merge
             self.query_one("#prune", Checkbox).value = cfg.training.prune
+            self.query_one("#dedupe", Checkbox).value = cfg.ga.dedupe
             self.query_one("#data-file", Input).value = cfg.data.file
             label = self.query_one("#data-label", Select)
             label.set_options(self._label_options(cfg.data.file, cfg.data.label))
@@ -227,6 +233,7 @@ class SetupPane(Vertical):
             "ga.merge_strategy": str(self.query_one("#merge-strategy", Select).value),
             "ga.schedule": str(self.query_one("#schedule", Select).value),
             "training.prune": self.query_one("#prune", Checkbox).value,
+            "ga.dedupe": self.query_one("#dedupe", Checkbox).value,
             **self._table_extra(),
         }
         try:
@@ -253,6 +260,7 @@ class SetupPane(Vertical):
             budget = f", time budget {ga.time_budget_s:g} s" if ga.time_budget_s is not None else ""
             how = ", async" if ga.schedule == "async" else ""
             how += ", pruning" if config.training.prune else ""
+            how += ", no copies" if ga.dedupe else ""
             message.update(
                 f"[b]✓[/] ready: {config.dataset}, {merge}{how}, {planned} evaluations "
                 f"over {ga.generations} generation{'s' * (ga.generations != 1)}{budget}; ctrl+r starts"

@@ -1,17 +1,20 @@
 """Median pruning: stop an evaluation whose best validation loss so far is worse than what earlier evaluations
 with the same loss had reached by the same epoch (the rule of Optuna's median pruner).
 
-Which earlier evaluations count is decided by the engine (`Engine._prune_medians`): the completed (status ok)
-evaluations of finished generations, and those of the current generation at least `prune_lag` + 1 positions
-earlier, so the rule does not depend on which worker finished first. Curves are only compared with curves of
-the same loss (an MSE curve is not on an MAE curve's scale)."""
+Which earlier evaluations count is decided by the schedule: generationally the completed (status ok)
+evaluations of finished generations and those of the current generation at least `prune_lag` + 1 positions
+earlier (`schedules.generational`); in the steady state every completed evaluation so far
+(`schedules.steady_state`)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
+
+from gaterm.engine.pruners.base import LossCurve, Pruner, PruneState
 
 
 def median_curve(curves: Sequence[Sequence[float]]) -> list[float]:
@@ -28,9 +31,7 @@ def median_curve(curves: Sequence[Sequence[float]]) -> list[float]:
     return out
 
 
-def medians_for(
-    loss: str, curves: Sequence[tuple[str, Sequence[float]]], startup: int
-) -> list[float] | None:
+def medians_for(loss: str, curves: Sequence[LossCurve], startup: int) -> list[float] | None:
     """The median curve of the `curves` (pairs of loss, curve) that have `loss`, or None (no pruning) while fewer
     than `startup` of them exist (and always when none does): Optuna's `n_startup_trials`, per loss."""
     own = [c for name, c in curves if name == loss]
@@ -44,3 +45,27 @@ def should_prune(curve: Sequence[float], medians: Sequence[float] | None, warmup
     validation loss so far is worse than the median at epoch k."""
     k = len(curve)
     return medians is not None and warmup < k <= len(medians) and min(curve) > medians[k - 1]
+
+
+@dataclass(frozen=True)
+class MedianState(PruneState):
+    medians: list[float]  # per epoch, the median best-so-far validation loss of the earlier evaluations
+    warmup: int
+
+    def should_prune(self, curve: Sequence[float]) -> bool:
+        return should_prune(curve, self.medians, self.warmup)
+
+
+@dataclass(frozen=True)
+class MedianPruner(Pruner):
+    """`training.prune`: active once `startup` evaluations of the task's loss completed, after `warmup` epochs."""
+
+    startup: int
+    warmup: int
+    name: str = "median"
+
+    def state_for(self, loss: str, curves: Sequence[LossCurve],
+                  pruned: Sequence[LossCurve] = ()) -> MedianState | None:
+        """Completed curves only (as Optuna's median pruner): a pruned curve stops where it was worst."""
+        medians = medians_for(loss, curves, self.startup)
+        return MedianState(medians, self.warmup) if medians is not None else None
