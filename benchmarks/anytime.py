@@ -42,6 +42,13 @@ Contestants (`--contestants`, comma-separated):
   gaterm-async-prune-elite-dd  async + prune + `--survivors 5`, no child a copy of an earlier individual
                             (`--dedupe`)
   gaterm-async-prune-elite-mp4-dd  the same plus `--merged-patience 4`
+  gaterm-asha       async + `--survivors 5` + pruning by successive halving (`--prune --pruner asha`)
+  gaterm-elite-rp   async + prune + `--survivors 5`, merged children with `--relative-patience`
+  gaterm-asha-rp    async + `--survivors 5` + `--pruner asha` + `--relative-patience`
+  gaterm-asha-rp-dd the same plus `--dedupe`
+  gaterm-elite-either  async + prune + `--survivors 5`, a child as deep as either parent (`--crossover-depth either`)
+  gaterm-elite-mean async + prune + `--survivors 5` with the cheaper `mean` merge instead of `select`
+  gaterm-elite-small  async + prune + `--survivors 5` with population 10 (generation 0 of 10)
   tpe-median        Optuna TPESampler + MedianPruner(n_startup_trials=5, warm-up as gaterm's prune_warmup)
   tpe-hyperband     Optuna TPESampler + HyperbandPruner(min_resource=1, max_resource=max_epochs)
   random            Optuna RandomSampler, no pruner
@@ -114,6 +121,19 @@ GATERM = {  # contestant -> config overrides on gaterm's defaults
                                     "training": {"prune": True}},
     "gaterm-async-prune-elite-mp4-dd": {"ga": {"schedule": "async", "survivors": 5, "dedupe": True},
                                         "training": {"prune": True, "merged_patience": 4}},
+    "gaterm-asha": {"ga": {"schedule": "async", "survivors": 5}, "training": {"prune": True, "pruner": "asha"}},
+    "gaterm-elite-rp": {"ga": {"schedule": "async", "survivors": 5},
+                        "training": {"prune": True, "relative_patience": True}},
+    "gaterm-asha-rp": {"ga": {"schedule": "async", "survivors": 5},
+                       "training": {"prune": True, "pruner": "asha", "relative_patience": True}},
+    "gaterm-asha-rp-dd": {"ga": {"schedule": "async", "survivors": 5, "dedupe": True},
+                          "training": {"prune": True, "pruner": "asha", "relative_patience": True}},
+    "gaterm-elite-either": {"ga": {"schedule": "async", "survivors": 5, "crossover_depth": "either"},
+                            "training": {"prune": True}},
+    "gaterm-elite-mean": {"ga": {"schedule": "async", "survivors": 5, "merge_strategy": "mean"},
+                          "training": {"prune": True}},
+    "gaterm-elite-small": {"ga": {"schedule": "async", "population": 10, "survivors": 5},
+                           "training": {"prune": True}},
 }
 OPTUNA = {"tpe-median": ("tpe", "median"), "tpe-hyperband": ("tpe", "hyperband"), "random": ("random", "none")}
 DEFAULT_CONTESTANTS = "gaterm,gaterm-no-merge,tpe-median,tpe-hyperband,random"
@@ -403,6 +423,12 @@ def run_job(job: dict, ps, data_dir: Path, results: Path) -> None:
           + (f"{final[1]:.4f}/{final[2]:.4f}/{final[3]:.4f}" if final else "none"), flush=True)
 
 
+def _rotated(xs: list[str], k: int) -> list[str]:
+    """`xs` started at position k: who runs first on a seed rotates (machine load drifts)."""
+    k %= len(xs)
+    return xs[k:] + xs[:k]
+
+
 def run_lanes(jobs: list[dict], lanes: int, work: Callable[[dict], None]) -> int:
     """Run `jobs` in `lanes` processes at once (forked: imports and warm-up are shared); failures counted."""
     if lanes == 1:
@@ -607,7 +633,7 @@ def main() -> None:
         for name, budget in budgets.items():
             jobs = [{"dataset": name, "contestant": c, "seed": s, "budget": budget, "clock": args.clock,
                      "procs": args.procs}
-                    for s in range(seeds) for c in contestants[s % len(contestants):] + contestants[:s % len(contestants)]]
+                    for s in range(seeds) for c in _rotated(contestants, s)]
             jobs = [j for j in jobs if _key(j) not in done]
             print(f"{name}: {len(jobs)} to run, results in {results}", flush=True)
             if not jobs:

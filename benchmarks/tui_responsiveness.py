@@ -38,7 +38,8 @@ PROBE_KEY = "f12"
 
 
 class ProbeApp(GatermApp):
-    BINDINGS: ClassVar[list[BindingType]] = [*GatermApp.BINDINGS, Binding(PROBE_KEY, "probe", "Probe", show=False, id="bench.probe")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *GatermApp.BINDINGS, Binding(PROBE_KEY, "probe", "Probe", show=False, id="bench.probe")]
 
     def __init__(self, *args, **kw) -> None:
         super().__init__(*args, **kw)

@@ -20,7 +20,7 @@ def histogram(values: Sequence[float], bins: int = 10, width: int = 40, unit: st
     peak = max(int(counts.max()), 1)
     label_w = max(len(f"{e:.2f}") for e in edges)
     lines = []
-    for c, e0, e1 in zip(counts, edges[:-1], edges[1:]):
+    for c, e0, e1 in zip(counts, edges[:-1], edges[1:], strict=False):
         bar = "#" * round(width * c / peak)
         lines.append(f"{e0:>{label_w}.2f}-{e1:<{label_w}.2f}{unit} {int(c):>4} {bar}")
     return lines
@@ -75,14 +75,14 @@ def histogram_columns(
     head = " " * axis_w + "".join(f" | {label[:col_w]:<{col_w}}" for label, _ in clean)
     lines = [head.rstrip()]
     for notes in (
-        [f"n={a.size}  mean {_num(d['mean'], dec)}{unit}" for (_, a), d in zip(clean, stats)],
+        [f"n={a.size}  mean {_num(d['mean'], dec)}{unit}" for (_, a), d in zip(clean, stats, strict=False)],
         [f"skewness {_num(d['skewness'])}" for d in stats],
     ):
         lines.append((" " * axis_w + "".join(f" | {note[:col_w]:<{col_w}}" for note in notes)).rstrip())
     for i, (e0, e1) in enumerate(pairwise(edges)):
         row = f"{e0:>{label_w}.{dec}f}-{e1:<{label_w}.{dec}f}{unit}"
         last = i == len(edges) - 2
-        for k, ((_, a), c, d) in enumerate(zip(clean, counts, stats)):
+        for k, ((_, _a), c, d) in enumerate(zip(clean, counts, stats, strict=False)):
             mark_char = marks[k % len(marks)]
             bar = mark_char * round(width * int(c[i]) / peak)
             m = d["mean"]

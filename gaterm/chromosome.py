@@ -99,11 +99,12 @@ def spread_population(rng: np.random.Generator, store: GeneStore, n: int) -> lis
     rates = [0.0] * n
     for opt in dict.fromkeys(optimizers):
         who = [i for i in range(n) if optimizers[i] == opt]
-        for i, r in zip(who, _spread(rng, store.rates_for(opt), len(who))):
+        for i, r in zip(who, _spread(rng, store.rates_for(opt), len(who)), strict=False):
             rates[i] = float(r)
     layers: list[list[LayerGene]] = [[] for _ in range(n)]
     for pos in range(max(depths, default=0)):
         who = [i for i in range(n) if depths[i] > pos]
-        for i, width, act in zip(who, _spread(rng, store.neurons, len(who)), _spread(rng, store.activation, len(who))):
+        widths, acts = _spread(rng, store.neurons, len(who)), _spread(rng, store.activation, len(who))
+        for i, width, act in zip(who, widths, acts, strict=False):
             layers[i].append(LayerGene(int(width), str(act)))
     return [Chromosome(optimizers[i], losses[i], rates[i], batches[i], tuple(layers[i])) for i in range(n)]

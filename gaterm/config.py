@@ -24,6 +24,7 @@ TABLE_DATASET = "table"  # the built-in data set that reads [data] file
 INITS = ("random", "spread")
 SCHEDULES = ("generational", "async")
 PRUNERS = ("median", "asha")
+CROSSOVER_DEPTHS = ("deeper", "either")
 
 
 @dataclass
@@ -73,6 +74,36 @@ class GeneStore:
             )
         return dataclasses.replace(self, loss=losses)
 
+    def validate(self) -> None:
+        """The gene store's rules: every gene lists distinct, known, sensible values."""
+        g = self
+        for name in ("optimizer", "learning_rate", "batch_size", "layers", "neurons", "activation"):
+            values = getattr(g, name)
+            _check(len(values) > 0, f"genes.{name}", "must list at least one value")
+            _check(len(set(values)) == len(values), f"genes.{name}", "lists a value twice")
+        for v in g.optimizer:
+            _check(v in OPTIMIZERS, "genes.optimizer", f"unknown optimizer {v!r}{_suggest(v, OPTIMIZERS)}")
+        for v in g.activation:
+            _check(v in ACTIVATIONS, "genes.activation", f"unknown activation {v!r}{_suggest(v, ACTIVATIONS)}")
+        all_losses = sorted({x for xs in LOSSES.values() for x in xs})
+        for v in g.loss:
+            _check(v in all_losses, "genes.loss", f"unknown loss {v!r}{_suggest(v, all_losses)}")
+        for v in g.learning_rate:
+            _check(0 < v < 100 and math.isfinite(v), "genes.learning_rate", f"{v!r} is not a positive rate")
+        for opt, rates in g.learning_rates.items():
+            where = f"genes.learning_rates.{opt}"
+            _check(opt in OPTIMIZERS, "genes.learning_rates", f"unknown optimizer {opt!r}{_suggest(opt, OPTIMIZERS)}")
+            _check(len(rates) > 0, where, "must list at least one value")
+            _check(len(set(rates)) == len(rates), where, "lists a value twice")
+            for v in rates:
+                _check(0 < v < 100 and math.isfinite(v), where, f"{v!r} is not a positive rate")
+        for v in g.batch_size:
+            _check(v >= 1, "genes.batch_size", f"{v!r} must be >= 1")
+        for v in g.layers:
+            _check(1 <= v <= 64, "genes.layers", f"{v!r} must be between 1 and 64")
+        for v in g.neurons:
+            _check(1 <= v <= 65536, "genes.neurons", f"{v!r} must be between 1 and 65536")
+
 
 @dataclass
 class GAConfig:
@@ -112,11 +143,46 @@ class GAConfig:
     # A child whose genes equal those of an individual already evaluated, started or bred is mutated again until
     # they differ (at most 20 rounds): late in a search, copies of the best would otherwise fill the run.
     dedupe: bool = False
+    # How deep a child is: "deeper" (the study's: as deep as its deeper parent, so depth only shrinks by
+    # mutation) or "either" (either parent's depth, with equal probability).
+    crossover_depth: str = "deeper"
 
     @property
     def planned_evaluations(self) -> int:
         """Evaluations of a run that goes the distance: generation 0's population, then the children."""
         return self.population + (self.generations - 1) * (self.population - self.survivors)
+
+    def validate(self) -> None:
+        """The GA section's rules (ConfigError naming the field)."""
+        ga = self
+        _check(ga.population >= 2, "ga.population", "must be at least 2")
+        _check(ga.survivors >= 2, "ga.survivors", "must be at least 2 (children have two distinct parents)")
+        _check(
+            ga.survivors < ga.population,
+            "ga.survivors",
+            f"must be smaller than ga.population ({ga.population}), or no children are bred",
+        )
+        _check(ga.generations >= 1, "ga.generations", "must be at least 1")
+        _check(0.0 <= ga.mutation_prob <= 1.0, "ga.mutation_prob", "must be between 0 and 1")
+        if ga.target is not None:
+            _check(math.isfinite(ga.target), "ga.target", "must be a finite number")
+        if ga.time_budget_s is not None:
+            _check(ga.time_budget_s > 0, "ga.time_budget_s", "must be > 0 seconds")
+        _check(bool(ga.merge_strategy), "ga.merge_strategy", "must not be empty")
+        _check(ga.selection in SELECTIONS, "ga.selection",
+               f"must be one of {', '.join(SELECTIONS)}, got {ga.selection!r}{_suggest(ga.selection, SELECTIONS)}")
+        _check(ga.schedule in SCHEDULES, "ga.schedule",
+               f"must be one of {', '.join(SCHEDULES)}, got {ga.schedule!r}{_suggest(ga.schedule, SCHEDULES)}")
+        _check(0.0 < ga.first_share <= 1.0, "ga.first_share", "must be above 0 and at most 1")
+        _check(ga.first_share == 1.0 or (ga.schedule == "async" and ga.time_budget_s is not None), "ga.first_share",
+               "applies to the async schedule with a time budget only (set ga.schedule = \"async\" and "
+               "ga.time_budget_s, or leave it at 1)")
+        _check(ga.init in INITS, "ga.init",
+               f"must be one of {', '.join(INITS)}, got {ga.init!r}{_suggest(ga.init, INITS)}")
+        _check(ga.init_from is None or bool(ga.init_from), "ga.init_from", "must not be empty")
+        _check(ga.crossover_depth in CROSSOVER_DEPTHS, "ga.crossover_depth",
+               f"must be one of {', '.join(CROSSOVER_DEPTHS)}, got {ga.crossover_depth!r}"
+               f"{_suggest(ga.crossover_depth, CROSSOVER_DEPTHS)}")
 
 
 @dataclass
@@ -159,6 +225,36 @@ class TrainingConfig:
     # 2, at most the patience they would have had): a child that is best at epoch 2 stops at epoch 4, not 12.
     relative_patience: bool = False
 
+    def validate(self, ga: GAConfig) -> None:
+        """The training section's rules, some of them against the GA's (the paired control)."""
+        tr = self
+        _check(tr.max_epochs >= 1, "training.max_epochs", "must be at least 1")
+        _check(tr.patience >= 1, "training.patience", "must be at least 1")
+        _check(tr.merged_patience >= 0, "training.merged_patience", "must be >= 0 (0: the same as patience)")
+        _check(not (ga.paired_control and tr.merged_patience not in (0, tr.patience)), "training.merged_patience",
+               "the paired control trains the same child fresh with `patience`: a different patience for the "
+               "merged child would be counted as merge's saving; leave it at 0 or turn the control off")
+        _check(tr.min_delta >= 0, "training.min_delta", "must be >= 0")
+        _check(0 < tr.val_fraction < 1, "training.val_fraction", "must be between 0 and 1")
+        _check(0 < tr.test_fraction < 1, "training.test_fraction", "must be between 0 and 1")
+        _check(
+            tr.val_fraction + tr.test_fraction < 0.9,
+            "training.val_fraction",
+            "val_fraction + test_fraction must leave at least 10% of the rows for training",
+        )
+        _check(tr.device == "cpu" or tr.device.startswith("cuda"), "training.device", "must be 'cpu' or 'cuda[:N]'")
+        _check(tr.threads >= 0, "training.threads", "must be >= 0 (0 lets gaterm choose)")
+        _check(tr.threads <= MAX_THREADS, "training.threads", f"must be at most {MAX_THREADS}")
+        _check(tr.prune_warmup >= 0, "training.prune_warmup", "must be >= 0")
+        _check(tr.pruner in PRUNERS, "training.pruner",
+               f"must be one of {', '.join(PRUNERS)}, got {tr.pruner!r}{_suggest(tr.pruner, PRUNERS)}")
+        _check(tr.prune_eta >= 2, "training.prune_eta", "must be at least 2")
+        _check(not (ga.paired_control and tr.relative_patience), "training.relative_patience",
+               "the paired control trains the same child fresh with `patience`: a shorter patience for the "
+               "merged child would be counted as merge's saving; turn one of them off")
+        _check(tr.prune_startup >= 1, "training.prune_startup", "must be at least 1")
+        _check(tr.prune_lag >= 0, "training.prune_lag", "must be >= 0")
+
 
 @dataclass
 class TrackingConfig:
@@ -166,6 +262,13 @@ class TrackingConfig:
 
     mlflow_uri: str | None = None  # a directory, a file: URI, sqlite:///FILE or http(s)://HOST; None: off
     experiment: str = "gaterm"
+
+    def validate(self) -> None:
+        tk = self
+        if tk.mlflow_uri is not None:
+            _check(bool(tk.mlflow_uri.strip()), "tracking.mlflow_uri", "must not be empty (leave it out to turn "
+                   "tracking off)")
+        _check(bool(tk.experiment.strip()), "tracking.experiment", "must not be empty")
 
 
 @dataclass
@@ -180,6 +283,21 @@ class DataConfig:
     @property
     def is_set(self) -> bool:
         return self != DataConfig()
+
+    def validate(self, dataset: str) -> None:
+        """The [data] section's rules: only the table data set reads a file."""
+        d = self
+        _check(d.task in TABLE_TASKS, "data.task",
+               f"must be one of {', '.join(TABLE_TASKS)}, got {d.task!r}{_suggest(d.task, TABLE_TASKS)}")
+        _check(d.impute in IMPUTE_RULES, "data.impute",
+               f"must be one of {', '.join(IMPUTE_RULES)}, got {d.impute!r}{_suggest(d.impute, IMPUTE_RULES)}")
+        if dataset == TABLE_DATASET:
+            _check(bool(d.file), "data.file", "the 'table' data set needs a file (--data FILE)")
+            _check(bool(d.label), "data.label", "the 'table' data set needs the column to predict (--label COLUMN)")
+        else:
+            for name in ("file", "label", "task", "impute"):  # a [data] key another data set would ignore
+                _check(getattr(d, name) == getattr(DataConfig(), name), f"data.{name}",
+                       f"only the '{TABLE_DATASET}' data set reads a file (--data), but dataset is {dataset!r}")
 
 
 @dataclass
@@ -221,103 +339,14 @@ class RunConfig:
         path.write_text(self.to_toml(), encoding="utf-8")
 
     def validate(self) -> RunConfig:
-        """Check cross-field rules; raise ConfigError with a one-line message naming the field."""
-        ga, tr, g = self.ga, self.training, self.genes
+        """Check every section's rules; raise ConfigError with a one-line message naming the field."""
         _check(self.seed >= 0, "seed", "must be >= 0")
         _check(self.seed < 2**63, "seed", "must be below 2**63")
-        _check(ga.population >= 2, "ga.population", "must be at least 2")
-        _check(ga.survivors >= 2, "ga.survivors", "must be at least 2 (children have two distinct parents)")
-        _check(
-            ga.survivors < ga.population,
-            "ga.survivors",
-            f"must be smaller than ga.population ({ga.population}), or no children are bred",
-        )
-        _check(ga.generations >= 1, "ga.generations", "must be at least 1")
-        _check(0.0 <= ga.mutation_prob <= 1.0, "ga.mutation_prob", "must be between 0 and 1")
-        if ga.target is not None:
-            _check(math.isfinite(ga.target), "ga.target", "must be a finite number")
-        if ga.time_budget_s is not None:
-            _check(ga.time_budget_s > 0, "ga.time_budget_s", "must be > 0 seconds")
-        _check(bool(ga.merge_strategy), "ga.merge_strategy", "must not be empty")
-        _check(ga.selection in SELECTIONS, "ga.selection",
-               f"must be one of {', '.join(SELECTIONS)}, got {ga.selection!r}{_suggest(ga.selection, SELECTIONS)}")
-        _check(ga.schedule in SCHEDULES, "ga.schedule",
-               f"must be one of {', '.join(SCHEDULES)}, got {ga.schedule!r}{_suggest(ga.schedule, SCHEDULES)}")
-        _check(0.0 < ga.first_share <= 1.0, "ga.first_share", "must be above 0 and at most 1")
-        _check(ga.first_share == 1.0 or (ga.schedule == "async" and ga.time_budget_s is not None), "ga.first_share",
-               "applies to the async schedule with a time budget only (set ga.schedule = \"async\" and "
-               "ga.time_budget_s, or leave it at 1)")
-        _check(ga.init in INITS, "ga.init", f"must be one of {', '.join(INITS)}, got {ga.init!r}{_suggest(ga.init, INITS)}")
-        _check(tr.max_epochs >= 1, "training.max_epochs", "must be at least 1")
-        _check(tr.patience >= 1, "training.patience", "must be at least 1")
-        _check(tr.merged_patience >= 0, "training.merged_patience", "must be >= 0 (0: the same as patience)")
-        _check(not (ga.paired_control and tr.merged_patience not in (0, tr.patience)), "training.merged_patience",
-               "the paired control trains the same child fresh with `patience`: a different patience for the "
-               "merged child would be counted as merge's saving; leave it at 0 or turn the control off")
-        _check(tr.min_delta >= 0, "training.min_delta", "must be >= 0")
-        _check(0 < tr.val_fraction < 1, "training.val_fraction", "must be between 0 and 1")
-        _check(0 < tr.test_fraction < 1, "training.test_fraction", "must be between 0 and 1")
-        _check(
-            tr.val_fraction + tr.test_fraction < 0.9,
-            "training.val_fraction",
-            "val_fraction + test_fraction must leave at least 10% of the rows for training",
-        )
-        _check(tr.device == "cpu" or tr.device.startswith("cuda"), "training.device", "must be 'cpu' or 'cuda[:N]'")
-        _check(tr.threads >= 0, "training.threads", "must be >= 0 (0 lets gaterm choose)")
-        _check(tr.threads <= MAX_THREADS, "training.threads", f"must be at most {MAX_THREADS}")
-        _check(tr.prune_warmup >= 0, "training.prune_warmup", "must be >= 0")
-        _check(tr.pruner in PRUNERS, "training.pruner",
-               f"must be one of {', '.join(PRUNERS)}, got {tr.pruner!r}{_suggest(tr.pruner, PRUNERS)}")
-        _check(tr.prune_eta >= 2, "training.prune_eta", "must be at least 2")
-        _check(not (ga.paired_control and tr.relative_patience), "training.relative_patience",
-               "the paired control trains the same child fresh with `patience`: a shorter patience for the "
-               "merged child would be counted as merge's saving; turn one of them off")
-        d = self.data
-        _check(d.task in TABLE_TASKS, "data.task",
-               f"must be one of {', '.join(TABLE_TASKS)}, got {d.task!r}{_suggest(d.task, TABLE_TASKS)}")
-        _check(d.impute in IMPUTE_RULES, "data.impute",
-               f"must be one of {', '.join(IMPUTE_RULES)}, got {d.impute!r}{_suggest(d.impute, IMPUTE_RULES)}")
-        if self.dataset == TABLE_DATASET:
-            _check(bool(d.file), "data.file", "the 'table' data set needs a file (--data FILE)")
-            _check(bool(d.label), "data.label", "the 'table' data set needs the column to predict (--label COLUMN)")
-        else:
-            for name in ("file", "label", "task", "impute"):  # a [data] key another data set would ignore
-                _check(getattr(d, name) == getattr(DataConfig(), name), f"data.{name}",
-                       f"only the '{TABLE_DATASET}' data set reads a file (--data), but dataset is {self.dataset!r}")
-        _check(ga.init_from is None or bool(ga.init_from), "ga.init_from", "must not be empty")
-        _check(tr.prune_startup >= 1, "training.prune_startup", "must be at least 1")
-        _check(tr.prune_lag >= 0, "training.prune_lag", "must be >= 0")
-        for name in ("optimizer", "learning_rate", "batch_size", "layers", "neurons", "activation"):
-            values = getattr(g, name)
-            _check(len(values) > 0, f"genes.{name}", "must list at least one value")
-            _check(len(set(values)) == len(values), f"genes.{name}", "lists a value twice")
-        for v in g.optimizer:
-            _check(v in OPTIMIZERS, "genes.optimizer", f"unknown optimizer {v!r}{_suggest(v, OPTIMIZERS)}")
-        for v in g.activation:
-            _check(v in ACTIVATIONS, "genes.activation", f"unknown activation {v!r}{_suggest(v, ACTIVATIONS)}")
-        all_losses = sorted({x for xs in LOSSES.values() for x in xs})
-        for v in g.loss:
-            _check(v in all_losses, "genes.loss", f"unknown loss {v!r}{_suggest(v, all_losses)}")
-        for v in g.learning_rate:
-            _check(0 < v < 100 and math.isfinite(v), "genes.learning_rate", f"{v!r} is not a positive rate")
-        for opt, rates in g.learning_rates.items():
-            where = f"genes.learning_rates.{opt}"
-            _check(opt in OPTIMIZERS, "genes.learning_rates", f"unknown optimizer {opt!r}{_suggest(opt, OPTIMIZERS)}")
-            _check(len(rates) > 0, where, "must list at least one value")
-            _check(len(set(rates)) == len(rates), where, "lists a value twice")
-            for v in rates:
-                _check(0 < v < 100 and math.isfinite(v), where, f"{v!r} is not a positive rate")
-        for v in g.batch_size:
-            _check(v >= 1, "genes.batch_size", f"{v!r} must be >= 1")
-        for v in g.layers:
-            _check(1 <= v <= 64, "genes.layers", f"{v!r} must be between 1 and 64")
-        for v in g.neurons:
-            _check(1 <= v <= 65536, "genes.neurons", f"{v!r} must be between 1 and 65536")
-        tk = self.tracking
-        if tk.mlflow_uri is not None:
-            _check(bool(tk.mlflow_uri.strip()), "tracking.mlflow_uri", "must not be empty (leave it out to turn "
-                   "tracking off)")
-        _check(bool(tk.experiment.strip()), "tracking.experiment", "must not be empty")
+        self.ga.validate()
+        self.training.validate(self.ga)
+        self.data.validate(self.dataset)
+        self.genes.validate()
+        self.tracking.validate()
         return self
 
 

@@ -272,19 +272,10 @@ def _targets(spec: DatasetSpec, y: object, name: str) -> np.ndarray:
     return a
 
 
-def prepare(
-    spec: DatasetSpec, raw: RawData, seed: int, val_fraction: float, test_fraction: float
-) -> Dataset:
-    """Split `raw` deterministically by `seed` (exact duplicate rows kept in one split), scale the features as
-    the spec declares (statistics from the training split only), standardize regression targets, cast for torch."""
-    task = raw.task or spec.task
-    if task not in ("classification", "regression"):
-        raise DataError(f"{spec.name}: the loader must say whether the task is classification or regression")
-    x = np.asarray(raw.x, dtype=np.float64).reshape(len(raw.x), -1)
-    y = _targets(spec, raw.y, "y")
-    if len(x) != len(y):
-        raise DataError(f"{spec.name}: loader returned {len(x)} feature rows but {len(y)} targets")
-    rng = np.random.default_rng([seed, 0xDA7A])
+def _split(spec: DatasetSpec, raw: RawData, x: np.ndarray, y: np.ndarray, rng: np.random.Generator,
+           val_fraction: float, test_fraction: float) -> tuple[tuple[np.ndarray, ...], dict[str, np.ndarray], int]:
+    """The six arrays (x, y of train, validation, test), the row numbers of each split gaterm made, and the
+    count of duplicate rows; a loader's own test split is kept, the rest is split with duplicates together."""
     if raw.x_test is not None:
         if raw.y_test is None:
             raise DataError(f"{spec.name}: loader returned x_test without y_test")
@@ -307,18 +298,42 @@ def prepare(
         test_idx, val_idx, train_idx = _split_indices(groups, (test_fraction, val_fraction), rng)
         x_test, y_test = x[test_idx], y[test_idx]
         split_rows = {"train": train_idx, "val": val_idx, "test": test_idx}
-    x_train, y_train, x_val, y_val = x[train_idx], y[train_idx], x[val_idx], y[val_idx]
+    return (x[train_idx], y[train_idx], x[val_idx], y[val_idx], x_test, y_test), split_rows, dups
+
+
+def _impute(x_train: np.ndarray, arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray | None, tuple[np.ndarray, ...]]:
+    """Each feature's training-split median (0 for a column missing in every training row), and `arrays` with
+    their missing values replaced by it."""
+    if not x_train.size:
+        return None, arrays
+    with np.errstate(all="ignore"):
+        fill = np.nanmedian(np.where(np.isfinite(x_train), x_train, np.nan), axis=0)
+    fill = np.where(np.isfinite(fill), fill, 0.0)
+    return fill, tuple(np.where(np.isnan(a), fill, a) for a in arrays)
+
+
+def prepare(
+    spec: DatasetSpec, raw: RawData, seed: int, val_fraction: float, test_fraction: float
+) -> Dataset:
+    """Split `raw` deterministically by `seed` (exact duplicate rows kept in one split), scale the features as
+    the spec declares (statistics from the training split only), standardize regression targets, cast for torch."""
+    task = raw.task or spec.task
+    if task not in ("classification", "regression"):
+        raise DataError(f"{spec.name}: the loader must say whether the task is classification or regression")
+    x = np.asarray(raw.x, dtype=np.float64).reshape(len(raw.x), -1)
+    y = _targets(spec, raw.y, "y")
+    if len(x) != len(y):
+        raise DataError(f"{spec.name}: loader returned {len(x)} feature rows but {len(y)} targets")
+    rng = np.random.default_rng([seed, 0xDA7A])
+    (x_train, y_train, x_val, y_val, x_test, y_test), split_rows, dups = _split(
+        spec, raw, x, y, rng, val_fraction, test_fraction)
     if len(x_train) < 2:
         raise DataError(f"{spec.name}: too few rows ({len(x)}) to split into train, validation and test")
     if len(x_val) < 1 or len(x_test) < 1:
         raise DataError(f"{spec.name}: too few rows ({len(x)}) to split into train, validation and test")
     fill = None
     if raw.impute:  # missing features take the training split's column median: nothing leaks from val/test
-        with np.errstate(all="ignore"):
-            fill = np.nanmedian(np.where(np.isfinite(x_train), x_train, np.nan), axis=0) if x_train.size else None
-        if fill is not None:
-            fill = np.where(np.isfinite(fill), fill, 0.0)  # a column missing in every training row
-            x_train, x_val, x_test = (np.where(np.isnan(a), fill, a) for a in (x_train, x_val, x_test))
+        fill, (x_train, x_val, x_test) = _impute(x_train, (x_train, x_val, x_test))
     if not (np.isfinite(x_train).all() and np.isfinite(x_val).all() and np.isfinite(x_test).all()):
         raise DataError(f"{spec.name}: features contain NaN or infinite values")
 

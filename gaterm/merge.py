@@ -122,7 +122,7 @@ def run_merge(
 def resize(t: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
     """Zero-pad or truncate `t` to `shape`, keeping the overlapping top-left block."""
     out = torch.zeros(tuple(shape), dtype=t.dtype, device=t.device)
-    region = tuple(slice(0, min(a, b)) for a, b in zip(t.shape, shape))
+    region = tuple(slice(0, min(a, b)) for a, b in zip(t.shape, shape, strict=False))
     out[region] = t[region]
     return out
 
@@ -139,7 +139,7 @@ def check_merged(
         got = len(merged) if isinstance(merged, (list, tuple)) else type(merged).__name__
         raise MergeError(f"{where} returned {got} layers; the child has {len(child_init)}")
     out: list[LayerWeights] = []
-    for i, (pair, (w0, b0)) in enumerate(zip(merged, child_init)):
+    for i, (pair, (w0, b0)) in enumerate(zip(merged, child_init, strict=False)):
         if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(t, torch.Tensor) for t in pair)):
             raise MergeError(f"{where}: layer {i} is not a (weight, bias) pair of tensors")
         w, b = pair

@@ -1,8 +1,9 @@
 """The declared plugin API: the one module a gaterm plugin imports.
 
 Everything a plugin needs to add data sets (`gaterm_register_datasets`), merge strategies
-(`gaterm_register_merge_strategies`) or run listeners (`gaterm_register_listeners`) is exported here, and these names are kept stable. Anything else inside
-`gaterm` is internal and may change between versions. The built-in plugins (`gaterm_builtin`) import only this.
+(`gaterm_register_merge_strategies`) or run listeners (`gaterm_register_listeners`) is exported here, and these
+names are kept stable. Anything else inside `gaterm` is internal and may change between versions. The built-in
+plugins (`gaterm_builtin`) import only this.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ def build_compare_parser() -> argparse.ArgumentParser:
                    "--config sets another)")
     p.add_argument("--config", type=Path, metavar="FILE.toml", help="configuration for every arm; flags override it")
     p.add_argument("--data-dir", metavar="DIR", help="directory with one sub-directory per data set")
-    p.add_argument("--out", type=Path, metavar="DIR", help="comparison directory to create (default: runs/compare-TIME)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="comparison directory to create (default: runs/compare-TIME)")
     p.add_argument("--report", type=Path, metavar="DIR",
                    help="run nothing: re-read the comparison directory DIR's run directories and rewrite its "
                    "report.md and compare.json with this version's analysis")

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
-from gaterm.config import PRUNERS
+from gaterm.config import CROSSOVER_DEPTHS, PRUNERS
 from gaterm.errors import GatermError
 
 EXIT_USAGE = 2
@@ -73,6 +73,9 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
     g.add_argument("--dedupe", action=argparse.BooleanOptionalAction, default=None,
                    help="mutate a child again until its genes differ from every individual's so far (default: "
                         "off, as in the study)")
+    g.add_argument("--crossover-depth", choices=CROSSOVER_DEPTHS, metavar="RULE",
+                   help="a child is as deep as its deeper parent (deeper, the default, as in the study) or as "
+                   "either parent (either)")
     g.add_argument("--init", choices=("random", "spread"), metavar="KIND",
                    help="generation 0: random (default) or spread (each gene's values covered evenly)")
     g.add_argument("--select-on", choices=("validation", "test"), metavar="SPLIT",
@@ -153,7 +156,7 @@ FLAG_TO_KEY: dict[str, tuple[str, ...]] = {
     "init_from": ("ga", "init_from"),
     "prune_startup": ("training", "prune_startup"), "prune_lag": ("training", "prune_lag"),
     "pruner": ("training", "pruner"), "prune_eta": ("training", "prune_eta"),
-    "relative_patience": ("training", "relative_patience"),
+    "relative_patience": ("training", "relative_patience"), "crossover_depth": ("ga", "crossover_depth"),
 }
 _PATH_FLAGS = ("data", "init_from")  # made absolute: worker processes and the stored config.toml need them so
 

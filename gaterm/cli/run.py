@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 _RESUME_CONFLICTS = ("config", "dataset", "out", "population", "survivors", "generations", "mutation_prob", "target",
                      "time_budget", "merge", "merge_strategy", "seed", "paired_control", "max_epochs", "patience",
                      "merged_patience", "first_share", "dedupe", "pruner", "prune_eta", "relative_patience",
+                     "crossover_depth",
                      "min_delta", "device", "threads", "prune", "prune_warmup", "prune_startup", "prune_lag",
                      "select_on", "init", "schedule", "data", "label", "task", "impute", "init_from")
 
@@ -69,7 +70,8 @@ def resolve(
         for name in _RESUME_CONFLICTS:
             if getattr(args, name, None) is not None:
                 flag = "--" + name.replace("_", "-")
-                raise GatermError(f"--resume continues a run with its own config.toml; it cannot be combined with {flag}")
+                raise GatermError(
+                    f"--resume continues a run with its own config.toml; it cannot be combined with {flag}")
         from gaterm.rundir.resume import prepare_resume
 
         with for_flag("--resume"):

@@ -105,8 +105,8 @@ def run_task(
 
     def main() -> FitnessResult:
         return evaluate(task.chromosome, data, training, task.seed, task.init_layers, on_epoch=on_epoch,
-                        should_stop=should_stop, pruning=task.pruning, keep_initial=task.keep_initial, patience=task.patience,
-                        relative_patience=task.relative_patience)
+                        should_stop=should_stop, pruning=task.pruning, keep_initial=task.keep_initial,
+                        patience=task.patience, relative_patience=task.relative_patience)
 
     def control() -> FitnessResult:
         try:

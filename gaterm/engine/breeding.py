@@ -67,7 +67,7 @@ class Breeder:
         """A child of `a` and `b`: uniform crossover, then mutation; with `ga.dedupe`, mutated again until its
         genes differ from every encoding in `seen` (individuals already started or bred)."""
         ga, store = self.engine.config.ga, self.engine.store
-        child = mutate(rng, crossover(rng, a, b), store, ga.mutation_prob)
+        child = mutate(rng, crossover(rng, a, b, ga.crossover_depth), store, ga.mutation_prob)
         return novel(rng, child, store, ga.mutation_prob, seen) if ga.dedupe else child
 
     def plan(self, ind: Individual, generation: int, data: DeviceData, population: Sequence[Individual],

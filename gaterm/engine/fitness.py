@@ -61,7 +61,8 @@ class DeviceData:
         dev = resolve_device(device)
         self.device = dev
         self.dataset = ds
-        t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(dev)
+        def t(a):
+            return torch.from_numpy(np.ascontiguousarray(a)).to(dev)
         self.x_train, self.y_train = t(ds.x_train), t(ds.y_train)
         self.x_val, self.y_val = t(ds.x_val), t(ds.y_val)
         self.x_test, self.y_test = t(ds.x_test), t(ds.y_test)
@@ -170,7 +171,8 @@ def evaluate(
     """Train `c` (from `init_layers` if given, else a fresh init) and score it on the validation and test splits.
 
     Early stopping watches the validation loss: an epoch improves when it beats the best so far by more than
-    `min_delta` (in the user's units: see `loss_delta`); after `patience` epochs without improvement training stops and the best weights are restored.
+    `min_delta` (in the user's units: see `loss_delta`); after `patience` epochs without improvement training
+    stops and the best weights are restored.
     A non-finite loss ends training at once with the worst metric. With `pruning` (the task's `PruneState`, see
     `gaterm.engine.pruners`), training also stops after any epoch its `should_prune(curve)` says so; the best
     weights so far are scored as usual and the status is "pruned".
@@ -186,79 +188,103 @@ def evaluate(
     if init_layers is not None:
         set_layers(model, init_layers)
     model.to(data.device)
-    ds = data.dataset
     loss_fn = LOSSES[c.loss]()
     opt = OPTIMIZERS[c.optimizer](model.parameters(), lr=c.learning_rate)
     gen = torch.Generator().manual_seed(seed ^ 0x5EED)
-    n, bs = len(data.x_train), c.batch_size
-    x, y = data.x_train, data.y_train
-
-    delta = loss_delta(cfg.min_delta, c.loss, ds)
-    patience = patience or cfg.patience
     start = time.perf_counter()
-    best_loss, best_epoch, best_state, wait = math.inf, 0, None, 0
-    status, epoch = Status.OK, 0
-    curve: list[float] = []
+    stop = _EarlyStopping(loss_delta(cfg.min_delta, c.loss, data.dataset), patience or cfg.patience,
+                          relative_patience)
     if keep_initial and init_layers is not None:
-        model.eval()
-        with torch.inference_mode():
-            initial = float(loss_fn(model(data.x_val), data.y_val))
-        if math.isfinite(initial):
-            best_loss, best_state = initial, [t.detach().clone() for t in model.state_dict().values()]
+        stop.start_from(model, _val_loss(model, loss_fn, data))
+    status, epoch, curve = Status.OK, 0, []
     for epoch in range(1, cfg.max_epochs + 1):
         if should_stop is not None and should_stop():
             raise Cancelled()
-        model.train()
-        perm = torch.randperm(n, generator=gen).to(data.device)
-        for s in range(0, n, bs):
-            idx = perm[s : s + bs]
-            opt.zero_grad(set_to_none=True)
-            loss_fn(model(x[idx]), y[idx]).backward()
-            opt.step()
-        model.eval()
-        with torch.inference_mode():
-            val_loss = float(loss_fn(model(data.x_val), data.y_val))
+        perm = torch.randperm(len(data.x_train), generator=gen).to(data.device)
+        train_epoch(model, opt, loss_fn, data, perm, c.batch_size)
+        val_loss = _val_loss(model, loss_fn, data)
         curve.append(val_loss)
         if on_epoch is not None:
             on_epoch(epoch, val_loss)
         if not math.isfinite(val_loss):
             status = Status.DIVERGED
             break
-        improved = val_loss < best_loss - delta
-        if improved:
-            best_loss, best_epoch, wait = val_loss, epoch, 0
-            best_state = [t.detach().clone() for t in model.state_dict().values()]
-        else:
-            wait += 1
-            if wait >= (min(patience, max(2, best_epoch)) if relative_patience else patience):
-                break
+        if stop.patience_spent(model, epoch, val_loss):
+            break
         if (pruning is not None and pruning.should_prune(curve)) or (
                 prune_check is not None and prune_check(epoch, val_loss)):
             status = Status.PRUNED
             break
-    if status.trained and best_state is not None:
-        with torch.no_grad():
-            for t, saved in zip(model.state_dict().values(), best_state):
-                t.copy_(saved)
+    if status.trained:
+        stop.restore_best(model)
+    status, val_metric, test_metric = _score(model, data, status)
+    return FitnessResult(val_metric=val_metric, test_metric=test_metric, val_loss=stop.best_loss, n_epochs=epoch,
+                         best_epoch=stop.best_epoch, fitness_time=time.perf_counter() - start, status=status,
+                         layers=get_layers(model), val_curve=tuple(curve))
+
+
+class _EarlyStopping:
+    """Early stopping on the validation loss: the best epoch's weights are kept, and training stops after
+    `patience` epochs without an improvement of more than `delta` (with `relative`, after min(patience,
+    max(2, best epoch)))."""
+
+    def __init__(self, delta: float, patience: int, relative: bool) -> None:
+        self.delta, self.patience, self.relative = delta, patience, relative
+        self.best_loss, self.best_epoch, self.wait = math.inf, 0, 0
+        self.best_state: list[torch.Tensor] | None = None
+
+    def start_from(self, model: nn.Module, initial: float) -> None:
+        """A warm start's own weights are epoch 0: training must beat them."""
+        if math.isfinite(initial):
+            self.best_loss, self.best_state = initial, _state(model)
+
+    def patience_spent(self, model: nn.Module, epoch: int, val_loss: float) -> bool:
+        if val_loss < self.best_loss - self.delta:
+            self.best_loss, self.best_epoch, self.wait = val_loss, epoch, 0
+            self.best_state = _state(model)
+            return False
+        self.wait += 1
+        return self.wait >= (min(self.patience, max(2, self.best_epoch)) if self.relative else self.patience)
+
+    def restore_best(self, model: nn.Module) -> None:
+        if self.best_state is not None:
+            with torch.no_grad():
+                for t, saved in zip(model.state_dict().values(), self.best_state, strict=True):
+                    t.copy_(saved)
+
+
+def _state(model: nn.Module) -> list[torch.Tensor]:
+    return [t.detach().clone() for t in model.state_dict().values()]
+
+
+def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, loss_fn: nn.Module, data: DeviceData,
+                perm: torch.Tensor, batch_size: int) -> None:
+    """One pass over the training split in the order `perm`, in mini-batches of `batch_size`."""
+    model.train()
+    x, y = data.x_train, data.y_train
+    for s in range(0, len(perm), batch_size):
+        idx = perm[s : s + batch_size]
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x[idx]), y[idx]).backward()
+        opt.step()
+
+
+def _val_loss(model: nn.Module, loss_fn: nn.Module, data: DeviceData) -> float:
+    model.eval()
+    with torch.inference_mode():
+        return float(loss_fn(model(data.x_val), data.y_val))
+
+
+def _score(model: nn.Module, data: DeviceData, status: Status) -> tuple[Status, float, float]:
+    """(status, validation metric, test metric) of the trained `model`; a non-finite metric makes it diverged,
+    and a diverged network gets the worst metric on both splits."""
     if status is not Status.DIVERGED:
         val_metric = split_metric(model, data, data.x_val, data.y_val)
         test_metric = split_metric(model, data, data.x_test, data.y_test)
-        if not (math.isfinite(val_metric) and math.isfinite(test_metric)):
-            status = Status.DIVERGED
-    if status is Status.DIVERGED:
-        val_metric = test_metric = Direction.of(ds.higher_is_better).worst
-    fitness_time = time.perf_counter() - start
-    return FitnessResult(
-        val_metric=val_metric,
-        test_metric=test_metric,
-        val_loss=best_loss,
-        n_epochs=epoch,
-        best_epoch=best_epoch,
-        fitness_time=fitness_time,
-        status=status,
-        layers=get_layers(model),
-        val_curve=tuple(curve),
-    )
+        if math.isfinite(val_metric) and math.isfinite(test_metric):
+            return status, val_metric, test_metric
+    worst = Direction.of(data.dataset.higher_is_better).worst
+    return Status.DIVERGED, worst, worst
 
 
 def loss_delta(min_delta: float, loss: str, ds: Dataset) -> float:

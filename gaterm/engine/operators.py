@@ -25,15 +25,18 @@ def _either(rng: np.random.Generator, a: T, b: T) -> T:
     return a if rng.random() < 0.5 else b
 
 
-def crossover(rng: np.random.Generator, a: Chromosome, b: Chromosome) -> Chromosome:
+def crossover(rng: np.random.Generator, a: Chromosome, b: Chromosome, depth: str = "deeper") -> Chromosome:
     """Uniform crossover, gene by gene, as in the study.
 
     Scalar genes and, position by position, each layer's neurons and activation come from either parent with
-    equal probability. A layer position that only the deeper parent has comes from that parent, so the child is
-    as deep as its deeper parent (mutation of the layer count is what makes networks shallower again).
+    equal probability. A layer position that only the deeper parent has comes from that parent. With `depth`
+    "deeper" (the study's) the child is as deep as its deeper parent, so only mutation of the layer count makes
+    networks shallower again; with "either" (`ga.crossover_depth`) its depth is either parent's, with equal
+    probability, drawn before the genes.
     """
+    n = max(a.depth, b.depth) if depth == "deeper" else _either(rng, a.depth, b.depth)
     layers: list[LayerGene] = []
-    for i in range(max(a.depth, b.depth)):
+    for i in range(n):
         if i < a.depth and i < b.depth:
             la, lb = a.layers[i], b.layers[i]
             layers.append(LayerGene(_either(rng, la.neurons, lb.neurons), _either(rng, la.activation, lb.activation)))

@@ -187,7 +187,7 @@ def _paired(merge: Sequence[ArmRun], patience: int) -> dict[str, Any] | None:
     t_f = [v for g in times.values() for v in g[1]]
     met_m = [r.test_metric for _, r in pairs]
     met_f = [float(r.control_test_metric) if r.control_test_metric is not None else math.nan for _, r in pairs]
-    diff = [a - b for a, b in zip(met_m, met_f) if math.isfinite(a) and math.isfinite(b)]
+    diff = [a - b for a, b in zip(met_m, met_f, strict=False) if math.isfinite(a) and math.isfinite(b)]
     mean_fresh_epochs = float(np.mean(e_f))
     floor = min(1.0, (patience + 1) / mean_fresh_epochs) if mean_fresh_epochs > 0 else math.nan
     share = (1 - e_ratio) / (1 - floor) if floor < 1 else math.nan

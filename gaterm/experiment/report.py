@@ -50,6 +50,124 @@ def _header(cols: Sequence[str]) -> list[str]:
     return ["| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
 
 
+def _table1(A: dict[str, Any], C: dict[str, Any], arms: list[str], metric: str, sel: str) -> list[str]:
+    """Table 1, as in the study: every evaluation of every arm."""
+    lines: list[str] = []
+    lines += ["### Table 1, as in the study (all evaluations; generation 0 is shared by every arm)", ""]
+    lines += _header(arms)
+    lines.append(_row("average fitness time (s)", [_f(A[x]["all"]["fitness_time_mean_s"]) for x in arms]))
+    lines.append(_row("time skewness", [_f(A[x]["all"]["fitness_time_skewness"], ".2f") for x in arms]))
+    lines.append(_row(f"result (test {metric} of the best by {sel}, mean over seeds)",
+                      [_f(A[x]["best_test_metric_mean"], ".4f") for x in arms]))
+    return lines
+
+
+def _generations_after_0(A: dict[str, Any], C: dict[str, Any], arms: list[str], metric: str, sel: str) -> list[str]:
+    """Generations >= 1, where the arms differ: times, epochs, failures and the ratios."""
+    lines: list[str] = []
+    lines += ["", "### Generations >= 1 (where the arms differ)", ""]
+    lines += _header(arms)
+    for key, lab, spec in (
+        ("evaluations", "evaluations", "d"),
+        ("fitness_time_mean_s", "mean fitness time (s)", ".3f"),
+        ("fitness_time_median_s", "median fitness time (s)", ".3f"),
+        ("fitness_time_skewness", "time skewness", ".2f"),
+        ("mean_epochs", "mean epochs per evaluation", ".1f"),
+        ("failure_rate", "failed (diverged or error)", ".3f"),
+    ):
+        lines.append(_row(lab, [_f(A[x]["gen1"][key], spec) for x in arms]))
+    lines.append(_row("generation-0 mean fitness time (s, the same work)",
+                      [_f(A[x]["gen0"]["fitness_time_mean_s"]) for x in arms]))
+    lines.append(_row("merge/basic mean fitness time [95% CI]",
+                      ["-"] + [_ci(C[x]["gen1"]["time_ratio"], C[x]["gen1"]["time_ratio_ci"]) for x in arms[1:]]))
+    lines.append(_row("... per seed", ["-"] + [_seeds(C[x]["gen1"]["time_ratio_per_seed"]) for x in arms[1:]]))
+    lines.append(_row("... normalized by each arm's generation-0 mean [95% CI]",
+                      ["-"] + [_ci(C[x]["gen1_normalized"]["time_ratio"], C[x]["gen1_normalized"]["time_ratio_ci"])
+                               for x in arms[1:]]))
+    lines.append(_row("... per seed", ["-"] + [_seeds(C[x]["gen1_normalized"]["time_ratio_per_seed"])
+                                               for x in arms[1:]]))
+    lines.append(_row("generation-0 time merge/basic per seed (1 = no drift)",
+                      ["-"] + [_seeds(C[x]["gen1_normalized"]["gen0_time_ratio_per_seed"]) for x in arms[1:]]))
+    lines.append(_row("Mann-Whitney U p (fitness times, pooled)",
+                      ["-"] + [_p(C[x]["gen1"]["mann_whitney_p"]) for x in arms[1:]]))
+    return lines
+
+
+def _per_run(A: dict[str, Any], C: dict[str, Any], arms: list[str], metric: str, sel: str) -> list[str]:
+    """Per run: durations, targets and results with their differences."""
+    lines: list[str] = []
+    lines += ["", "### Per run", ""]
+    lines += _header(arms)
+    lines.append(_row("total duration (s, mean per run, control excluded)",
+                      [_f(A[x]["total_duration_s_mean"], ".1f") for x in arms]))
+    lines.append(_row("target reached at generation (per seed)", [
+        ", ".join("-" if g is None else str(g) for g in A[x]["target_generation_per_seed"].values())
+        for x in arms]))
+    lines.append(_row(f"best by {sel}: validation {metric} per seed",
+                      [_seeds(A[x]["best_val_metric_per_seed"], ".4f") for x in arms]))
+    lines.append(_row(f"... its test {metric} per seed", [_seeds(A[x]["best_test_metric_per_seed"], ".4f")
+                                                        for x in arms]))
+    lines.append(_row("test result difference merge - basic [95% CI across seeds]", ["-"] + [
+        _ci(C[x]["result_diff"]["mean"], C[x]["result_diff"]["ci"], ".4f") for x in arms[1:]]))
+    lines.append(_row("TOST p: equivalent within the margin", ["-"] + [
+        f"{_p(C[x]['result_diff']['tost_p'])} (margin {_f(C[x]['result_diff']['tost_margin'], '.4f')})"
+        for x in arms[1:]]))
+    return lines
+
+
+def _paired_control(A: dict[str, Any], C: dict[str, Any], arms: list[str], metric: str, sel: str) -> list[str]:
+    """The paired control's comparison of each merged child with its fresh twin (empty without it)."""
+    lines: list[str] = []
+    paired = {x: C[x]["paired"] for x in arms[1:] if C[x]["paired"]}
+    if paired:
+        lines += ["", ("### Paired control: each merged child also trained from fresh init (same seed and data "
+                  "order)"), ""]
+        lines += _header(list(paired))
+        rows = (
+            ("pairs (both ok; excluded: diverged, pruned or failed on either side)",
+             lambda p: f"{p['pairs']} (excluded {p['pairs_excluded']})"),
+            ("failed (diverged or error): merged / fresh",
+             lambda p: f"{_f(p['failure_rate']['merged'])} / {_f(p['failure_rate']['fresh'])}"),
+            ("pruned: merged / fresh",
+             lambda p: f"{_f(p['failure_rate']['merged_pruned'])} / {_f(p['failure_rate']['fresh_pruned'])}"),
+            ("epochs ratio merged/fresh [95% CI]", lambda p: _ci(p.get("epochs_ratio"), p.get("epochs_ratio_ci",
+                                                                                              [None, None]))),
+            ("... per seed", lambda p: _seeds(p.get("epochs_ratio_per_seed"))),
+            ("Wilcoxon p (epochs)", lambda p: _p(p.get("epochs_wilcoxon_p"))),
+            ("time ratio merged (merge included)/fresh [95% CI]",
+             lambda p: _ci(p.get("time_ratio"), p.get("time_ratio_ci", [None, None]))),
+            ("... per seed", lambda p: _seeds(p.get("time_ratio_per_seed"))),
+            ("Wilcoxon p (time)", lambda p: _p(p.get("time_wilcoxon_p"))),
+            ("mean epochs merged / fresh", lambda p: f"{_f(p.get('mean_epochs_merged'), '.1f')} / "
+                                                     f"{_f(p.get('mean_epochs_fresh'), '.1f')}"),
+            (f"test {metric} difference merged - fresh (mean)", lambda p: _f(p.get("result_diff_mean"), ".4f")),
+            ("Wilcoxon p (result)", lambda p: _p(p.get("result_diff_wilcoxon_p"))),
+            ("TOST p: equivalent within the margin",
+             lambda p: f"{_p(p.get('result_tost_p'))} (margin {_f(p.get('result_tost_margin'), '.4f')})"),
+            ("floor: (patience + 1) / mean fresh epochs", lambda p: _f(p.get("floor"))),
+            ("share of the possible saving captured", lambda p: _f(p.get("share_of_saving_captured"), ".2f")),
+        )
+        for lab, fn in rows:
+            lines.append(_row(lab, [fn(p) for p in paired.values()]))
+    return lines
+
+
+def _figures(comp: Comparison, name: str, arms: list[str]) -> list[str]:
+    """The fitness-time histogram and the total-duration bars of one data set."""
+    lines: list[str] = []
+    runs = [r for r in comp.runs if r.dataset == name]
+    lines += ["", "### Figures", ""]
+    series = [(arm, _times(_subset([r for r in runs if r.arm == arm], 1))) for arm in arms]
+    lines += [
+        ("Fitness-time histogram, generations >= 1 of every seed, shared bins (`<` marks the bin holding the "
+         "mean):"), "", "```", *histogram_columns(series, bins=12, width=24 if len(series) <= 2 else 14), "```", "",
+    ]
+    lines += ["Total duration per run (s, paired-control trainings excluded):", "", "```"]
+    lines += bars([(f"{r.arm} seed {r.seed}", r.duration_without_control) for r in runs])
+    lines += ["```"]
+    return lines
+
+
 def render_report(comp: Comparison, a: dict[str, Any]) -> str:
     base = comp.base
     sel = base.ga.selection
@@ -79,102 +197,11 @@ def render_report(comp: Comparison, a: dict[str, Any]) -> str:
         if ds is None:
             continue
         arms = [BASIC, *(arm_name(s) for s in comp.strategies)]
-        merges = arms[1:]
-        metric = ds["metric_name"]
-        A, C = ds["arms"], ds["comparisons"]
-        lines += ["", f"## {name}", "",
-                  "### Table 1, as in the study (all evaluations; generation 0 is shared by every arm)", ""]
-        lines += _header(arms)
-        lines.append(_row("average fitness time (s)", [_f(A[x]["all"]["fitness_time_mean_s"]) for x in arms]))
-        lines.append(_row("time skewness", [_f(A[x]["all"]["fitness_time_skewness"], ".2f") for x in arms]))
-        lines.append(_row(f"result (test {metric} of the best by {sel}, mean over seeds)",
-                          [_f(A[x]["best_test_metric_mean"], ".4f") for x in arms]))
-
-        lines += ["", "### Generations >= 1 (where the arms differ)", ""]
-        lines += _header(arms)
-        for key, lab, spec in (
-            ("evaluations", "evaluations", "d"),
-            ("fitness_time_mean_s", "mean fitness time (s)", ".3f"),
-            ("fitness_time_median_s", "median fitness time (s)", ".3f"),
-            ("fitness_time_skewness", "time skewness", ".2f"),
-            ("mean_epochs", "mean epochs per evaluation", ".1f"),
-            ("failure_rate", "failed (diverged or error)", ".3f"),
-        ):
-            lines.append(_row(lab, [_f(A[x]["gen1"][key], spec) for x in arms]))
-        lines.append(_row("generation-0 mean fitness time (s, the same work)",
-                          [_f(A[x]["gen0"]["fitness_time_mean_s"]) for x in arms]))
-        lines.append(_row("merge/basic mean fitness time [95% CI]",
-                          ["-"] + [_ci(C[x]["gen1"]["time_ratio"], C[x]["gen1"]["time_ratio_ci"]) for x in merges]))
-        lines.append(_row("... per seed", ["-"] + [_seeds(C[x]["gen1"]["time_ratio_per_seed"]) for x in merges]))
-        lines.append(_row("... normalized by each arm's generation-0 mean [95% CI]",
-                          ["-"] + [_ci(C[x]["gen1_normalized"]["time_ratio"], C[x]["gen1_normalized"]["time_ratio_ci"])
-                                   for x in merges]))
-        lines.append(_row("... per seed", ["-"] + [_seeds(C[x]["gen1_normalized"]["time_ratio_per_seed"])
-                                                   for x in merges]))
-        lines.append(_row("generation-0 time merge/basic per seed (1 = no drift)",
-                          ["-"] + [_seeds(C[x]["gen1_normalized"]["gen0_time_ratio_per_seed"]) for x in merges]))
-        lines.append(_row("Mann-Whitney U p (fitness times, pooled)",
-                          ["-"] + [_p(C[x]["gen1"]["mann_whitney_p"]) for x in merges]))
-
-        lines += ["", "### Per run", ""]
-        lines += _header(arms)
-        lines.append(_row("total duration (s, mean per run, control excluded)",
-                          [_f(A[x]["total_duration_s_mean"], ".1f") for x in arms]))
-        lines.append(_row("target reached at generation (per seed)", [
-            ", ".join("-" if g is None else str(g) for g in A[x]["target_generation_per_seed"].values())
-            for x in arms]))
-        lines.append(_row(f"best by {sel}: validation {metric} per seed",
-                          [_seeds(A[x]["best_val_metric_per_seed"], ".4f") for x in arms]))
-        lines.append(_row(f"... its test {metric} per seed", [_seeds(A[x]["best_test_metric_per_seed"], ".4f")
-                                                            for x in arms]))
-        lines.append(_row("test result difference merge - basic [95% CI across seeds]", ["-"] + [
-            _ci(C[x]["result_diff"]["mean"], C[x]["result_diff"]["ci"], ".4f") for x in merges]))
-        lines.append(_row("TOST p: equivalent within the margin", ["-"] + [
-            f"{_p(C[x]['result_diff']['tost_p'])} (margin {_f(C[x]['result_diff']['tost_margin'], '.4f')})"
-            for x in merges]))
-
-        paired = {x: C[x]["paired"] for x in merges if C[x]["paired"]}
-        if paired:
-            lines += ["", ("### Paired control: each merged child also trained from fresh init (same seed and data "
-                      "order)"), ""]
-            lines += _header(list(paired))
-            rows = (
-                ("pairs (both ok; excluded: diverged, pruned or failed on either side)",
-                 lambda p: f"{p['pairs']} (excluded {p['pairs_excluded']})"),
-                ("failed (diverged or error): merged / fresh",
-                 lambda p: f"{_f(p['failure_rate']['merged'])} / {_f(p['failure_rate']['fresh'])}"),
-                ("pruned: merged / fresh",
-                 lambda p: f"{_f(p['failure_rate']['merged_pruned'])} / {_f(p['failure_rate']['fresh_pruned'])}"),
-                ("epochs ratio merged/fresh [95% CI]", lambda p: _ci(p.get("epochs_ratio"), p.get("epochs_ratio_ci",
-                                                                                                  [None, None]))),
-                ("... per seed", lambda p: _seeds(p.get("epochs_ratio_per_seed"))),
-                ("Wilcoxon p (epochs)", lambda p: _p(p.get("epochs_wilcoxon_p"))),
-                ("time ratio merged (merge included)/fresh [95% CI]",
-                 lambda p: _ci(p.get("time_ratio"), p.get("time_ratio_ci", [None, None]))),
-                ("... per seed", lambda p: _seeds(p.get("time_ratio_per_seed"))),
-                ("Wilcoxon p (time)", lambda p: _p(p.get("time_wilcoxon_p"))),
-                ("mean epochs merged / fresh", lambda p: f"{_f(p.get('mean_epochs_merged'), '.1f')} / "
-                                                         f"{_f(p.get('mean_epochs_fresh'), '.1f')}"),
-                (f"test {metric} difference merged - fresh (mean)", lambda p: _f(p.get("result_diff_mean"), ".4f")),
-                ("Wilcoxon p (result)", lambda p: _p(p.get("result_diff_wilcoxon_p"))),
-                ("TOST p: equivalent within the margin",
-                 lambda p: f"{_p(p.get('result_tost_p'))} (margin {_f(p.get('result_tost_margin'), '.4f')})"),
-                ("floor: (patience + 1) / mean fresh epochs", lambda p: _f(p.get("floor"))),
-                ("share of the possible saving captured", lambda p: _f(p.get("share_of_saving_captured"), ".2f")),
-            )
-            for lab, fn in rows:
-                lines.append(_row(lab, [fn(p) for p in paired.values()]))
-
-        runs = [r for r in comp.runs if r.dataset == name]
-        lines += ["", "### Figures", ""]
-        series = [(arm, _times(_subset([r for r in runs if r.arm == arm], 1))) for arm in arms]
-        lines += [
-            ("Fitness-time histogram, generations >= 1 of every seed, shared bins (`<` marks the bin holding the "
-             "mean):"), "", "```", *histogram_columns(series, bins=12, width=24 if len(series) <= 2 else 14), "```", "",
-        ]
-        lines += ["Total duration per run (s, paired-control trainings excluded):", "", "```"]
-        lines += bars([(f"{r.arm} seed {r.seed}", r.duration_without_control) for r in runs])
-        lines += ["```"]
+        metric, A, C = ds["metric_name"], ds["arms"], ds["comparisons"]
+        lines += ["", f"## {name}", ""]
+        for section in (_table1, _generations_after_0, _per_run, _paired_control):
+            lines += section(A, C, arms, metric, sel)
+        lines += _figures(comp, name, arms)
     return "\n".join(lines) + "\n"
 
 

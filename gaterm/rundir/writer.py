@@ -117,7 +117,7 @@ class RunWriter:
         header = self._headers.get(name, columns)
         if header == columns:
             return cells
-        by_name = dict(zip(columns, cells))
+        by_name = dict(zip(columns, cells, strict=False))
         return [by_name.get(c, "") for c in header]
 
     @staticmethod

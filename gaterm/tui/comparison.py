@@ -50,7 +50,7 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
     out = ["| " + " | ".join(cell(h) for h in head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-    return out + [""]
+    return [*out, ""]
 
 
 def _seeds(data: dict[str, Any], arms: dict[str, Any]) -> list[str]:
@@ -65,6 +65,36 @@ def _seeds(data: dict[str, Any], arms: dict[str, Any]) -> list[str]:
     return found
 
 
+def _paired_table(comps: dict[str, Any], merges: list[str], metric: str) -> list[str]:
+    """The paired control's table (empty when no arm ran it)."""
+    lines: list[str] = []
+    paired = {a: _get(comps, a, "paired") for a in merges}
+    if any(isinstance(p, dict) for p in paired.values()):
+        lines += ["### Paired control: merged child vs the same child from a fresh init", ""]
+
+        def row(label: str, fmt: Any, paired: dict[str, Any] = paired) -> list[str]:
+            return [label, *(fmt(p) if isinstance(p, dict) else "n/a" for p in paired.values())]
+
+        lines += _table(["", *merges], [
+            row("pairs (excluded)", lambda p: f"{p.get('pairs', 'n/a')} ({p.get('pairs_excluded', 'n/a')})"),
+            row("failed (diverged or error): merged / fresh",
+                lambda p: f"{_num(_get(p, 'failure_rate', 'merged'))} / {_num(_get(p, 'failure_rate', 'fresh'))}"),
+            row("epochs ratio merged/fresh [95% CI]", lambda p: _ci(p.get("epochs_ratio"),
+                                                                    p.get("epochs_ratio_ci"))),
+            row("Wilcoxon p (epochs)", lambda p: _p(p.get("epochs_wilcoxon_p"))),
+            row("time ratio merged/fresh [95% CI]", lambda p: _ci(p.get("time_ratio"), p.get("time_ratio_ci"))),
+            row("Wilcoxon p (time)", lambda p: _p(p.get("time_wilcoxon_p"))),
+            row("mean epochs merged / fresh", lambda p: f"{_num(p.get('mean_epochs_merged'), '.1f')} / "
+                                                        f"{_num(p.get('mean_epochs_fresh'), '.1f')}"),
+            row(f"result difference merged - fresh ({metric})",
+                lambda p: _num(p.get("result_diff_mean"), ".4f")),
+            row("TOST p (result)", lambda p: _p(p.get("result_tost_p"))),
+            row("early-stopping floor", lambda p: _num(p.get("floor"))),
+            row("share of the possible saving captured", lambda p: _num(p.get("share_of_saving_captured"))),
+        ])
+    return lines
+
+
 def report_markdown(data: Any, title: str = "") -> str:
     """The comparison's tables: Table 1 as in the study, per-seed results and durations, the merge/basic time
     ratios, and the paired control, per data set."""
@@ -77,7 +107,7 @@ def report_markdown(data: Any, title: str = "") -> str:
         seeds = ", ".join(map(str, data.get("seeds") or [])) or "n/a"
         lines += [f"Strategies: {', '.join(map(str, strategies))}; seeds: {seeds}.", ""]
     if not isinstance(results, dict) or not results:
-        return "\n".join(lines + ["compare.json holds no per-data-set results."])
+        return "\n".join([*lines, "compare.json holds no per-data-set results."])
     for name, ds in results.items():
         if not isinstance(ds, dict):
             continue
@@ -117,38 +147,17 @@ def report_markdown(data: Any, title: str = "") -> str:
                  *(_ci(_get(comps, a, "gen1", "time_ratio"), _get(comps, a, "gen1", "time_ratio_ci"))
                    for a in merges)],
                 ["... normalized by each arm's generation-0 time",
-                 *(_ci(_get(comps, a, "gen1_normalized", "time_ratio"), _get(comps, a, "gen1_normalized", "time_ratio_ci"))
-                   for a in merges)],
-                ["Mann-Whitney U p (generations >= 1)", *(_p(_get(comps, a, "gen1", "mann_whitney_p")) for a in merges)],
+                 *(_ci(_get(comps, a, "gen1_normalized", "time_ratio"),
+                       _get(comps, a, "gen1_normalized", "time_ratio_ci")) for a in merges)],
+                ["Mann-Whitney U p (generations >= 1)",
+                 *(_p(_get(comps, a, "gen1", "mann_whitney_p")) for a in merges)],
                 ["result difference merge - basic [95% CI]",
                  *(_ci(_get(comps, a, "result_diff", "mean"), _get(comps, a, "result_diff", "ci"), ".4f")
                    for a in merges)],
-                ["TOST p: equivalent within the margin", *(_p(_get(comps, a, "result_diff", "tost_p")) for a in merges)],
+                ["TOST p: equivalent within the margin",
+                 *(_p(_get(comps, a, "result_diff", "tost_p")) for a in merges)],
             ])
-            paired = {a: _get(comps, a, "paired") for a in merges}
-            if any(isinstance(p, dict) for p in paired.values()):
-                lines += ["### Paired control: merged child vs the same child from a fresh init", ""]
-
-                def row(label: str, fmt: Any, paired: dict[str, Any] = paired) -> list[str]:
-                    return [label, *(fmt(p) if isinstance(p, dict) else "n/a" for p in paired.values())]
-
-                lines += _table(["", *merges], [
-                    row("pairs (excluded)", lambda p: f"{p.get('pairs', 'n/a')} ({p.get('pairs_excluded', 'n/a')})"),
-                    row("failed (diverged or error): merged / fresh",
-                        lambda p: f"{_num(_get(p, 'failure_rate', 'merged'))} / {_num(_get(p, 'failure_rate', 'fresh'))}"),
-                    row("epochs ratio merged/fresh [95% CI]", lambda p: _ci(p.get("epochs_ratio"),
-                                                                            p.get("epochs_ratio_ci"))),
-                    row("Wilcoxon p (epochs)", lambda p: _p(p.get("epochs_wilcoxon_p"))),
-                    row("time ratio merged/fresh [95% CI]", lambda p: _ci(p.get("time_ratio"), p.get("time_ratio_ci"))),
-                    row("Wilcoxon p (time)", lambda p: _p(p.get("time_wilcoxon_p"))),
-                    row("mean epochs merged / fresh", lambda p: f"{_num(p.get('mean_epochs_merged'), '.1f')} / "
-                                                                f"{_num(p.get('mean_epochs_fresh'), '.1f')}"),
-                    row(f"result difference merged - fresh ({metric})",
-                        lambda p: _num(p.get("result_diff_mean"), ".4f")),
-                    row("TOST p (result)", lambda p: _p(p.get("result_tost_p"))),
-                    row("early-stopping floor", lambda p: _num(p.get("floor"))),
-                    row("share of the possible saving captured", lambda p: _num(p.get("share_of_saving_captured"))),
-                ])
+            lines += _paired_table(comps, merges, metric)
     return "\n".join(lines)
 
 

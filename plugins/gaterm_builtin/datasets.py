@@ -93,7 +93,8 @@ def read_wine_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path}: cannot parse as a ';'-separated CSV ({type(exc).__name__}: {exc})") from None
     cols = tuple(c.strip().strip('"') for c in df.columns)
     if cols != WINE_COLUMNS:
-        raise DataError(f"{path}: not a UCI wine-quality file (header {list(cols)[:3]}..., expected {WINE_COLUMNS[:3]}...)")
+        raise DataError(f"{path}: not a UCI wine-quality file (header {list(cols)[:3]}..., "
+                        f"expected {WINE_COLUMNS[:3]}...)")
     values = df.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
     if len(values) == 0 or np.isnan(values).any():
         bad = int(np.argwhere(np.isnan(values))[0][0]) + 2 if len(values) else 1

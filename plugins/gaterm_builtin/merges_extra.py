@@ -455,7 +455,7 @@ class ShrinkPerturb:
             return None
         return [
             (self.lam * w + self.sigma * w0, self.lam * bb + self.sigma * b0)
-            for (w, bb), (w0, b0) in zip(merged, child_init)
+            for (w, bb), (w0, b0) in zip(merged, child_init, strict=False)
         ]
 
 

@@ -54,7 +54,9 @@ def label_classes(label: Any) -> tuple[tuple[Any, ...], np.ndarray]:
     return tuple(distinct), np.asarray([index[v] for v in text.tolist()], dtype=np.int64)
 
 
-def infer_layout(frame: Any, label: str, impute: bool, classes: tuple[Any, ...] | None) -> tuple[TableLayout, list[str]]:
+def infer_layout(
+    frame: Any, label: str, impute: bool, classes: tuple[Any, ...] | None
+) -> tuple[TableLayout, list[str]]:
     """The input columns (numbers, categories one-hot), the dropped ones (id-like, constant), and one note per
     decision the user should hear about."""
     columns: list[TableColumn] = []

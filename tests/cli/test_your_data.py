@@ -259,8 +259,8 @@ def test_predict_bad_input_is_one_line_and_exit_2(tmp_path, genes, capsys):
     out = run(tmp_path, genes, frame, "kind", "animals")
     cases = [
         (frame.drop(columns=["weight"]), "missing 1 column(s) the model was trained on: 'weight'"),
-        (frame.assign(size=["big"] + list(frame["size"][1:])), "column 'size' must hold numbers, but row 1 holds 'big'"),
-        (frame.assign(weight=[None] + list(frame["weight"][1:])), "have missing values, in columns 'weight' (1); drop or fill them (the run did not impute)"),
+        (frame.assign(size=["big", *list(frame["size"][1:])]), "column 'size' must hold numbers, but row 1 holds 'big'"),
+        (frame.assign(weight=[None, *list(frame["weight"][1:])]), "have missing values, in columns 'weight' (1); drop or fill them (the run did not impute)"),
     ]
     for bad, message in cases:
         capsys.readouterr()
@@ -280,7 +280,7 @@ def test_predict_notes_extra_columns_and_unseen_categories(tmp_path, genes, caps
     frame = animals()
     out = run(tmp_path, genes, frame, "kind", "animals")
     capsys.readouterr()
-    frame.assign(color=["purple"] + list(frame["color"][1:]), owner="me").drop(columns=["kind"]).to_csv(
+    frame.assign(color=["purple", *list(frame["color"][1:])], owner="me").drop(columns=["kind"]).to_csv(
         tmp_path / "new.csv", index=False)
     assert main(["predict", str(out), str(tmp_path / "new.csv"), "--out", str(tmp_path / "p.csv")]) == 0
     err = capsys.readouterr().err

@@ -287,7 +287,7 @@ def test_merged_children_stop_after_their_own_patience(digits):
     short, _ = run(config(2), digits)
     assert key(full.records[:6]) == key(short.records[:6])  # generation 0 starts fresh: untouched
     assert max(r.n_epochs - r.best_epoch for r in short.records[:6]) > 2
-    children = list(zip(full.records[6:], short.records[6:]))
+    children = list(zip(full.records[6:], short.records[6:], strict=False))
     assert len(children) == 3 and all(s.merged and (s.genes, s.seed) == (f.genes, f.seed) for f, s in children)
     for f, s in children:
         assert s.n_epochs - s.best_epoch <= 2 and s.n_epochs <= f.n_epochs and s.best_epoch <= f.best_epoch

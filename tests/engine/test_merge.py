@@ -72,7 +72,7 @@ def test_merge_does_not_modify_the_parents():
     pa, pb = parent([4], 1), parent([5], 2)
     before = [w.clone() for w, _ in pa.layers]
     MeanMerge().merge(chromo([4]), layers_for([4], 3), pa, pb)
-    assert all(torch.equal(x, y) for x, (y, _) in zip(before, pa.layers))
+    assert all(torch.equal(x, y) for x, (y, _) in zip(before, pa.layers, strict=False))
 
 
 def test_resize_pads_and_truncates():

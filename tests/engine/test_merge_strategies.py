@@ -189,7 +189,7 @@ def test_aligned_recovers_a_permuted_copy(a, seed):
     torch.testing.assert_close(outputs(pb.layers, a, x), outputs(pa.layers, a, x))  # same function
     child_init = random_layers(a, seed + 2)
     merged = AlignedMerge().merge(chromo(a), child_init, pa, pb)
-    for (w, b), (wa, ba) in zip(merged, pa.layers):
+    for (w, b), (wa, ba) in zip(merged, pa.layers, strict=False):
         torch.testing.assert_close(w, wa, rtol=1e-5, atol=1e-6)
         torch.testing.assert_close(b, ba, rtol=1e-5, atol=1e-6)
 
@@ -202,7 +202,7 @@ def test_mean_does_not_recover_a_permuted_copy():
     mean = MeanMerge().merge(chromo(layers), child_init, pa, pb)
     assert not torch.allclose(mean[0][0], pa.layers[0][0], atol=1e-3)
     aligned = AlignedMerge().merge(chromo(layers), child_init, pa, pb)
-    assert all(torch.allclose(w, wa, atol=1e-6) for (w, _), (wa, _) in zip(aligned, pa.layers))
+    assert all(torch.allclose(w, wa, atol=1e-6) for (w, _), (wa, _) in zip(aligned, pa.layers, strict=False))
 
 
 @settings(max_examples=40, deadline=None)
@@ -214,7 +214,7 @@ def test_aligned_with_a_wider_permuted_copy_keeps_the_matched_units(a, extra, se
     pb = permuted(pa, seed + 1, extra_units=extra)
     child_init = random_layers(a, seed + 2)
     merged = AlignedMerge().merge(chromo(a), child_init, pa, pb)
-    for (w, b), (wa, ba) in zip(merged, pa.layers):
+    for (w, b), (wa, ba) in zip(merged, pa.layers, strict=False):
         torch.testing.assert_close(w, wa, rtol=1e-5, atol=1e-6)
         torch.testing.assert_close(b, ba, rtol=1e-5, atol=1e-6)
     wide = [(w + extra, act) for w, act in a]
@@ -282,7 +282,7 @@ def test_aligned_repair_of_a_permuted_copy_is_the_copy_and_needs_data():
     pb = permuted(pa, 1)
     x = torch.randn(64, N_IN, generator=torch.Generator().manual_seed(3))
     merged = run_merge(RepairedAlignedMerge(), chromo(layers), random_layers(layers, 2), pa, pb, make_probe(layers, x, 0))
-    for (w, b), (wa, ba) in zip(merged, pa.layers):
+    for (w, b), (wa, ba) in zip(merged, pa.layers, strict=False):
         torch.testing.assert_close(w, wa, rtol=1e-4, atol=1e-5)
         torch.testing.assert_close(b, ba, rtol=1e-4, atol=1e-5)
     with pytest.raises(MergeError, match="'aligned-repair' uses data and no probe was given"):
@@ -308,7 +308,7 @@ def test_aligned_repair_leaves_units_after_a_fresh_layer_alone(strategies):
     rep = run_merge(strategies["aligned-repair"], chromo(c2), child_init2, pa, pc, probe)
     sp = run_merge(strategies["aligned-repair+sp"], chromo(c2), child_init2, pa, pc, probe)
     plain_sp = run_merge(strategies["aligned+sp"], chromo(c2), child_init2, pa, pc, probe)
-    for (w, b), (ws, bs), (w0, b0) in zip(rep, sp, child_init2):
+    for (w, b), (ws, bs), (w0, b0) in zip(rep, sp, child_init2, strict=False):
         torch.testing.assert_close(ws, 0.5 * w + 0.1 * w0)
         torch.testing.assert_close(bs, 0.5 * b + 0.1 * b0)
     assert not same(sp, plain_sp)
@@ -495,11 +495,11 @@ def test_shrink_perturb_is_lambda_merged_plus_sigma_fresh(strategies, a, b, c, s
     for base in ("mean", "aligned", "net2net", "fitter", "inherit"):
         merged = strategies[base].merge(chromo(c), child_init, pa, pb)
         sp = strategies[f"{base}+sp"].merge(chromo(c), child_init, pa, pb)
-        for (w, b_), (ws, bs), (w0, b0) in zip(merged, sp, child_init):
+        for (w, b_), (ws, bs), (w0, b0) in zip(merged, sp, child_init, strict=False):
             torch.testing.assert_close(ws, 0.5 * w + 0.1 * w0)
             torch.testing.assert_close(bs, 0.5 * b_ + 0.1 * b0)
     custom = ShrinkPerturb(AlignedMerge(), lam=0.6, sigma=0.05)
     assert custom.name == "aligned+sp0.6,0.05"
     merged = AlignedMerge().merge(chromo(c), child_init, pa, pb)
-    for (w, _), (ws, _), (w0, _) in zip(merged, custom.merge(chromo(c), child_init, pa, pb), child_init):
+    for (w, _), (ws, _), (w0, _) in zip(merged, custom.merge(chromo(c), child_init, pa, pb), child_init, strict=False):
         torch.testing.assert_close(ws, 0.6 * w + 0.05 * w0)

@@ -108,3 +108,16 @@ def mutate_until_new(rng, c, seen):
     while c.encode() in seen:
         c = mutate(rng, c, STORE, 0.1)
     return c
+
+
+def test_crossover_depth_either_takes_either_parents_depth_and_deeper_the_deeper():
+    rng = np.random.default_rng(0)
+    a = Chromosome("adam", "cross_entropy", 0.01, 64, (LayerGene(8, "relu"),))
+    b = Chromosome("sgd", "cross_entropy", 0.01, 32, tuple(LayerGene(16, "tanh") for _ in range(4)))
+    assert {crossover(rng, a, b).depth for _ in range(30)} == {4}
+    children = [crossover(rng, a, b, "either") for _ in range(60)]
+    assert {c.depth for c in children} == {1, 4}
+    for c in children:  # the layers both parents have are mixed; the rest come from the deeper one
+        assert c.layers[0] in {LayerGene(8, "relu"), LayerGene(16, "tanh"), LayerGene(8, "tanh"),
+                               LayerGene(16, "relu")}
+        assert all(layer == LayerGene(16, "tanh") for layer in c.layers[1:])

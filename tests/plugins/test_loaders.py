@@ -223,7 +223,7 @@ class TestReadBoston:
         return path
 
     def test_whitespace_separated_rows_parse(self, tmp_path):
-        path = self.write(tmp_path, BOSTON_LINES + [""])  # a trailing blank line is fine
+        path = self.write(tmp_path, [*BOSTON_LINES, ""])  # a trailing blank line is fine
         x, y = read_boston(path)
         assert x.shape == (3, 13) and y.shape == (3,)
         expected = np.array([[float(v) for v in line.split()] for line in BOSTON_LINES])
@@ -240,7 +240,7 @@ class TestReadBoston:
     @pytest.mark.parametrize("n_fields", [13, 15])
     def test_wrong_field_count_names_the_line(self, tmp_path, n_fields):
         fields = BOSTON_LINES[1].split()
-        bad = " ".join(fields[:13] if n_fields == 13 else fields + ["1.0"])
+        bad = " ".join(fields[:13] if n_fields == 13 else [*fields, "1.0"])
         path = self.write(tmp_path, [BOSTON_LINES[0], bad, BOSTON_LINES[2]])
         with pytest.raises(DataError, match=rf"line 2 has {n_fields} fields") as info:
             read_boston(path)

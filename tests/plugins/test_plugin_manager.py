@@ -124,7 +124,7 @@ def test_a_plugin_that_raises_in_a_hook_contributes_nothing(site):
 )
 def test_invalid_registrations_are_errors_naming_the_plugin(body, message):
     ns: dict = {}
-    exec(  # noqa: S102 - builds a throwaway plugin from the parametrized body
+    exec(
         "from gaterm import hookimpl\nfrom gaterm.datasets import DatasetSpec\n"
         f"@hookimpl\ndef gaterm_register_datasets(register):\n    {body}\n",
         ns,

@@ -53,7 +53,7 @@ def test_checkpoint_round_trip_keeps_everything_exactly(tmp_path):
     back = load_checkpoint(tmp_path / "ck.pt", cfg)
     assert back.population[0][1].learning_rate == 0.0012345678901  # no precision lost in the encoding
     assert back.records == [rec] and back.population[1][2] == (0, 0) and back.population[1][3] is None
-    assert all(torch.equal(a, b) for (a, _), (b, _) in zip(back.weights[0], w))
+    assert all(torch.equal(a, b) for (a, _), (b, _) in zip(back.weights[0], w, strict=False))
     r2 = np.random.default_rng(0)
     r2.bit_generator.state = back.rng_state
     assert r2.random() == rng.random()

@@ -82,7 +82,8 @@ def test_is_run_dir_and_not_a_directory(tmp_path):
 def test_best_skips_nan_and_respects_direction():
     rows = read_run_dir(DATA / "merge-run").evaluations
     nan_row = rows[0].__class__(**{**rows[0].__dict__, "id": 99, "metric": float("nan")})
-    best_of = lambda rows, hib: Direction.of(hib).best(rows, lambda r: r.metric)
+    def best_of(rows, hib):
+        return Direction.of(hib).best(rows, lambda r: r.metric)
     assert best_of([nan_row], True) is None
     assert best_of([*rows, nan_row], True).metric == max(r.metric for r in rows)
     assert best_of(rows, False).metric == min(r.metric for r in rows)

@@ -29,7 +29,7 @@ class Recorder:
         def make_raising(context):
             def listener(event):
                 if isinstance(event, EvaluationFinished):
-                    raise RuntimeError("no route to the chat server")  # noqa: TRY004
+                    raise RuntimeError("no route to the chat server")
 
             return listener
 

@@ -41,7 +41,7 @@ async def test_the_convergence_chart_draws_the_run_directorys_best_so_far_series
         for r in rows:
             total += r.training_time
             times.append(total)
-        assert chart.points(series) == list(zip(times, best_so_far(rows, on_disk.higher_is_better)))
+        assert chart.points(series) == list(zip(times, best_so_far(rows, on_disk.higher_is_better), strict=False))
         # at each generation's end, the best so far is generations.csv's
         by_x = dict(chart.points(series))
         for g in on_disk.generations:

@@ -128,7 +128,7 @@ class ConvergenceChart(Static):
 
     def points(self, c: Convergence) -> list[tuple[float, float]]:
         """The points drawn for series `c`: (x, best so far) after each evaluation with a finite best."""
-        return [(x, y) for x, y in zip(self.xs(c), c.best) if math.isfinite(y)]
+        return [(x, y) for x, y in zip(self.xs(c), c.best, strict=False) if math.isfinite(y)]
 
     def redraw(self) -> None:
         width = max(20, (self.content_size.width or 60) - 1)

@@ -73,8 +73,9 @@ class SetupPane(Vertical):
                 with Horizontal(classes="field"):
                     yield Label("schedule", classes="field-label")
                     yield Select(_choices(SCHEDULES, cfg.ga.schedule, "unknown"), value=cfg.ga.schedule,
-                                 allow_blank=False, compact=True, id="schedule", tooltip="ga.schedule: generational (each generation waits for its "
-                                 "slowest evaluation) or async (a child is bred whenever a worker is free)")
+                                 allow_blank=False, compact=True, id="schedule",
+                                 tooltip="ga.schedule: generational (each generation waits for its slowest "
+                                 "evaluation) or async (a child is bred whenever a worker is free)")
                 with Horizontal(classes="field"):
                     yield Label("pruning", classes="field-label")
                     yield Checkbox("median pruning", cfg.training.prune, compact=True, id="prune",

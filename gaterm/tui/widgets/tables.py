@@ -71,7 +71,8 @@ class EvaluationTable(DataTable):
             str(row.generation),
             f"★{row.id}" if best else str(row.id),
             fmt_parents(row.parent_a, row.parent_b, row.merged),
-            fmt_metric(row.metric, self.metric_name) + ("" if row.status is Status.OK else f" {row.status.text(row.error)}"),
+            fmt_metric(row.metric, self.metric_name)
+            + ("" if row.status is Status.OK else f" {row.status.text(row.error)}"),
             str(row.n_epochs),
             fmt_seconds(row.training_time),
             compact_genes(row.genes),
@@ -95,7 +96,7 @@ class EvaluationTable(DataTable):
             self.scroll_end(animate=False)
 
     def _restyle(self, row_id: int, best: bool) -> None:
-        for column, cell in zip(self.columns, self._cells(self._rows[row_id], best)):
+        for column, cell in zip(self.columns, self._cells(self._rows[row_id], best), strict=False):
             self.update_cell(str(row_id), column, cell)
 
 
