@@ -25,7 +25,9 @@ Every (contestant, data set, seed) result is appended to a JSONL file (`--result
 running again with the same file skips what is there, so a stopped benchmark continues where it was.
 
 Contestants (`--contestants`, comma-separated):
-  gaterm            the real Engine with its defaults (merge `select`), `ga.time_budget_s` = the budget
+  gaterm            the real Engine with the defaults of this gaterm (whatever they are now)
+  gaterm-study      the study's protocol (`gaterm.config.STUDY_PROTOCOL`: generational, 20/10, no pruning),
+                    merge `select`; every contestant below is overrides on it, so its meaning never changes
   gaterm-no-merge   the same, merge off
   gaterm-prune      gaterm defaults plus median pruning (`training.prune`)
   gaterm-no-merge-prune  merge off plus median pruning
@@ -49,6 +51,8 @@ Contestants (`--contestants`, comma-separated):
   gaterm-elite-either  async + prune + `--survivors 5`, a child as deep as either parent (`--crossover-depth either`)
   gaterm-elite-mean async + prune + `--survivors 5` with the cheaper `mean` merge instead of `select`
   gaterm-elite-small  async + prune + `--survivors 5` with population 10 (generation 0 of 10)
+  gaterm-small-rp   async + prune + `--relative-patience`, population 10 and 5 survivors
+  gaterm-elite-rp-either  gaterm-elite-rp plus `--crossover-depth either`
   tpe-median        Optuna TPESampler + MedianPruner(n_startup_trials=5, warm-up as gaterm's prune_warmup)
   tpe-hyperband     Optuna TPESampler + HyperbandPruner(min_resource=1, max_resource=max_epochs)
   random            Optuna RandomSampler, no pruner
@@ -71,6 +75,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import hashlib
 import itertools
 import json
 import math
@@ -101,7 +106,8 @@ PRESETS = {
     "full": {"budgets": {"digits": 60.0, "wine-quality": 60.0, "boston": 40.0, "mnist-10k": 300.0}, "seeds": 10},
 }
 GATERM = {  # contestant -> config overrides on gaterm's defaults
-    "gaterm": {},
+    "gaterm": {},  # on gaterm's defaults (RunConfig()), not on the study's protocol
+    "gaterm-study": {},
     "gaterm-no-merge": {"ga": {"merge": False}},
     "gaterm-prune": {"training": {"prune": True}},
     "gaterm-no-merge-prune": {"ga": {"merge": False}, "training": {"prune": True}},
@@ -134,6 +140,10 @@ GATERM = {  # contestant -> config overrides on gaterm's defaults
                           "training": {"prune": True}},
     "gaterm-elite-small": {"ga": {"schedule": "async", "population": 10, "survivors": 5},
                            "training": {"prune": True}},
+    "gaterm-small-rp": {"ga": {"schedule": "async", "population": 10, "survivors": 5},
+                        "training": {"prune": True, "relative_patience": True}},
+    "gaterm-elite-rp-either": {"ga": {"schedule": "async", "survivors": 5, "crossover_depth": "either"},
+                               "training": {"prune": True, "relative_patience": True}},
 }
 OPTUNA = {"tpe-median": ("tpe", "median"), "tpe-hyperband": ("tpe", "hyperband"), "random": ("random", "none")}
 DEFAULT_CONTESTANTS = "gaterm,gaterm-no-merge,tpe-median,tpe-hyperband,random"
@@ -148,6 +158,25 @@ def base_config(dataset: str, seed: int, task: str) -> RunConfig:
     cfg = RunConfig(dataset=dataset, seed=seed)
     cfg.genes.loss = [ONE_LOSS[task]]
     return cfg
+
+
+def gaterm_config(contestant: str, dataset: str, seed: int, task: str) -> RunConfig:
+    """A gaterm contestant's config: its overrides on the study's protocol ("gaterm": gaterm's defaults)."""
+    from gaterm.config import config_from_dict, study_protocol
+
+    base = RunConfig() if contestant == "gaterm" else study_protocol()
+    base.dataset, base.seed, base.genes.loss = dataset, seed, [ONE_LOSS[task]]
+    cfg = config_from_dict(GATERM[contestant], base)
+    cfg.ga.generations = 100_000  # the budget ends the run
+    return cfg
+
+
+def config_sha(contestant: str, dataset: str, seed: int, task: str) -> str | None:
+    """What a result is valid for: a gaterm contestant's full config (its name alone may change meaning), hashed."""
+    if contestant not in GATERM:
+        return None
+    text = json.dumps(gaterm_config(contestant, dataset, seed, task).to_dict(), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # ----- clocks ------------------------------------------------------------------------------------------------
@@ -216,10 +245,7 @@ def _event(t: float, res_val_loss: float, val: float, test: float, epochs: int, 
 # ----- gaterm ------------------------------------------------------------------------------------------------
 def run_gaterm(contestant: str, ds, ps, seed: int, budget: float, procs: int, data_dir: Path | None,
                clock_kind: str) -> list[Event]:
-    from gaterm.config import config_from_dict
-
-    cfg = config_from_dict(GATERM[contestant], base_config(ds.name, seed, ds.task))
-    cfg.ga.generations = 100_000  # the budget ends the run
+    cfg = gaterm_config(contestant, ds.name, seed, ds.task)
     # the engine's own budget is wall-clock: with the CPU clock it is only a backstop (a contestant using
     # ga.first_share is measured faithfully with --clock wall only)
     cfg.ga.time_budget_s = budget if clock_kind == "wall" else 4 * budget
@@ -382,7 +408,7 @@ def run_optuna(kind: str, ds, seed: int, budget: float, procs: int, clock_kind: 
 
 # ----- results: one JSON line per (contestant, data set, seed) -------------------------------------------------
 def _key(d: dict) -> tuple:
-    return d["dataset"], d["contestant"], d["seed"], d["budget"], d["clock"], d["procs"]
+    return d["dataset"], d["contestant"], d["seed"], d["budget"], d["clock"], d["procs"], d.get("config")
 
 
 def read_results(path: Path) -> list[dict]:
@@ -620,19 +646,20 @@ def main() -> None:
     default = Path(__file__).resolve().parent / "results" / f"anytime-{args.preset or 'custom'}-{args.clock}.jsonl"
     results = Path(args.results) if args.results else default
     results.parent.mkdir(parents=True, exist_ok=True)
-    wanted = {(name, c, s, budgets[name], args.clock, args.procs) for name in budgets for c in contestants
-              for s in range(seeds)}
+    ps = load_plugins()
+    task = {name: ps.dataset(name).task for name in budgets}
+    wanted = {(name, c, s, budgets[name], args.clock, args.procs, config_sha(c, name, s, task[name]))
+              for name in budgets for c in contestants for s in range(seeds)}
     if not args.report:
         if REFERENCE not in contestants:
             raise SystemExit(f"the reference contestant {REFERENCE} must run")
         torch.set_num_threads(1)
-        ps = load_plugins()
         data_dir = Path(args.data_dir)
         done = {_key(r) for r in read_results(results)}
         failed = 0
         for name, budget in budgets.items():
             jobs = [{"dataset": name, "contestant": c, "seed": s, "budget": budget, "clock": args.clock,
-                     "procs": args.procs}
+                     "procs": args.procs, "config": config_sha(c, name, s, task[name])}
                     for s in range(seeds) for c in _rotated(contestants, s)]
             jobs = [j for j in jobs if _key(j) not in done]
             print(f"{name}: {len(jobs)} to run, results in {results}", flush=True)

@@ -91,7 +91,7 @@ def make_triple(
             choices = [_others(store.neurons, max(w) if wide else min(w), wide) for w in widths]
             if not all(choices):
                 continue
-            layers = [LayerGene(int(rng.choice(c)), lg.activation) for c, lg in zip(choices, layers)]
+            layers = [LayerGene(int(rng.choice(c)), lg.activation) for c, lg in zip(choices, layers, strict=False)]
         elif category == "deeper":
             if len(layers) >= max_depth:
                 continue
@@ -211,11 +211,11 @@ def classify(a: Chromosome, b: Chromosome, child: Chromosome) -> str:
     if child.depth < min(depths):
         return "shallower"
     have = [[p.layers[i] for p in (a, b) if i < p.depth] for i in range(child.depth)]
-    if any(all(g.activation != lg.activation for g in gs) for gs, lg in zip(have, child.layers)):
+    if any(all(g.activation != lg.activation for g in gs) for gs, lg in zip(have, child.layers, strict=False)):
         return "activation"
-    if any(lg.neurons > max(g.neurons for g in gs) for gs, lg in zip(have, child.layers)):
+    if any(lg.neurons > max(g.neurons for g in gs) for gs, lg in zip(have, child.layers, strict=False)):
         return "wider"
-    if any(lg.neurons < min(g.neurons for g in gs) for gs, lg in zip(have, child.layers)):
+    if any(lg.neurons < min(g.neurons for g in gs) for gs, lg in zip(have, child.layers, strict=False)):
         return "narrower"
     shape = [lg.neurons for lg in child.layers]
     if any(shape == [g.neurons for g in p.layers] for p in (a, b)):

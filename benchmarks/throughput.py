@@ -74,7 +74,7 @@ def main() -> None:
         print(f"{name} MLP {arch} batch {bs}: gaterm {g:,.0f} samples/s, minimal loop {m:,.0f} samples/s, "
               f"ratio {g / m:.3f} (median of {args.repeats})")
     print("gaterm/minimal throughput ratio: " + ", ".join(
-        f"{name} {r:.3f}" for (name, *_), r in zip(CASES, ratios)) + " (goal >= 0.9)")
+        f"{name} {r:.3f}" for (name, *_), r in zip(CASES, ratios, strict=False)) + " (goal >= 0.9)")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from gaterm.config import GeneStore
 from gaterm.errors import ConfigError
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class Chromosome:
         return len(self.layers)
 
 
-def _pick(rng: np.random.Generator, values: list) -> object:
+def _pick(rng: np.random.Generator, values: list[_T]) -> _T:
     return values[int(rng.integers(len(values)))]
 
 

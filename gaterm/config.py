@@ -88,29 +88,32 @@ class GeneStore:
         all_losses = sorted({x for xs in LOSSES.values() for x in xs})
         for v in g.loss:
             _check(v in all_losses, "genes.loss", f"unknown loss {v!r}{_suggest(v, all_losses)}")
-        for v in g.learning_rate:
-            _check(0 < v < 100 and math.isfinite(v), "genes.learning_rate", f"{v!r} is not a positive rate")
+        for rate in g.learning_rate:
+            _check(0 < rate < 100 and math.isfinite(rate), "genes.learning_rate", f"{rate!r} is not a positive rate")
         for opt, rates in g.learning_rates.items():
             where = f"genes.learning_rates.{opt}"
             _check(opt in OPTIMIZERS, "genes.learning_rates", f"unknown optimizer {opt!r}{_suggest(opt, OPTIMIZERS)}")
             _check(len(rates) > 0, where, "must list at least one value")
             _check(len(set(rates)) == len(rates), where, "lists a value twice")
-            for v in rates:
-                _check(0 < v < 100 and math.isfinite(v), where, f"{v!r} is not a positive rate")
-        for v in g.batch_size:
-            _check(v >= 1, "genes.batch_size", f"{v!r} must be >= 1")
-        for v in g.layers:
-            _check(1 <= v <= 64, "genes.layers", f"{v!r} must be between 1 and 64")
-        for v in g.neurons:
-            _check(1 <= v <= 65536, "genes.neurons", f"{v!r} must be between 1 and 65536")
+            for rate in rates:
+                _check(0 < rate < 100 and math.isfinite(rate), where, f"{rate!r} is not a positive rate")
+        for n in g.batch_size:
+            _check(n >= 1, "genes.batch_size", f"{n!r} must be >= 1")
+        for n in g.layers:
+            _check(1 <= n <= 64, "genes.layers", f"{n!r} must be between 1 and 64")
+        for n in g.neurons:
+            _check(1 <= n <= 65536, "genes.neurons", f"{n!r} must be between 1 and 65536")
 
 
 @dataclass
 class GAConfig:
-    """Parameters of the genetic algorithm itself."""
+    """Parameters of the genetic algorithm itself. The defaults are the search measured best against Optuna
+    (docs/speed.md): the steady-state schedule, parents from the best 5, a child as deep as either parent (with
+    `training.prune`); the study's protocol (generational, 10 survivors, the deeper parent's depth, no pruning)
+    is `STUDY_PROTOCOL`, what `gaterm compare` runs."""
 
     population: int = 20
-    survivors: int = 10
+    survivors: int = 5
     generations: int = 10
     mutation_prob: float = 0.1
     target: float | None = None
@@ -134,8 +137,8 @@ class GAConfig:
     # slowest of them (the study's GA). "async" (steady state): a child is bred from the best `survivors` of
     # everything evaluated so far the moment a worker is free; no barrier. Both run planned_evaluations
     # evaluations (async: fewer when first_share cuts generation 0); in async mode a child's "generation" is its
-    # block of population - survivors children by id.
-    schedule: str = "generational"
+    # block of population - survivors children by id. With one worker both are reproducible from the seed.
+    schedule: str = "async"
     # Async schedule with a time budget: generation 0 may start evaluations during this share of time_budget_s
     # only (and at least 4 of them); the rest of it is skipped, breeding begins, and the run's planned
     # evaluations shrink by as many. 1.0: the whole first population runs (as without a budget).
@@ -143,9 +146,9 @@ class GAConfig:
     # A child whose genes equal those of an individual already evaluated, started or bred is mutated again until
     # they differ (at most 20 rounds): late in a search, copies of the best would otherwise fill the run.
     dedupe: bool = False
-    # How deep a child is: "deeper" (the study's: as deep as its deeper parent, so depth only shrinks by
-    # mutation) or "either" (either parent's depth, with equal probability).
-    crossover_depth: str = "deeper"
+    # How deep a child is: "either" (either parent's depth, with equal probability: networks do not drift to the
+    # deepest) or "deeper" (the study's: as deep as its deeper parent, so depth only shrinks by mutation).
+    crossover_depth: str = "either"
 
     @property
     def planned_evaluations(self) -> int:
@@ -204,14 +207,14 @@ class TrainingConfig:
     test_fraction: float = 0.2
     device: str = "cpu"
     threads: int = 0  # 0: let gaterm choose
-    # Median pruning (off by default so the study's experiment stays comparable): stop an evaluation after epoch
+    # Median pruning (on by default; off in the study's protocol, STUDY_PROTOCOL): stop an evaluation after epoch
     # k > prune_warmup when its best validation loss so far is worse than the median, over earlier completed
     # evaluations with the same loss, of their best validation loss up to epoch k. "Earlier": every evaluation of
     # a finished generation, and in the current one those at least prune_lag + 1 positions before it (so results
     # do not depend on the worker count; at most prune_lag + 1 evaluations then run at once). Nothing is pruned
     # while fewer than prune_startup such curves exist (Optuna's n_startup_trials). With ga.schedule = "async",
     # "earlier" is every evaluation completed when this one starts and prune_lag does not apply.
-    prune: bool = False
+    prune: bool = True
     prune_warmup: int = 5
     prune_startup: int = 5
     prune_lag: int = 3
@@ -435,12 +438,32 @@ def config_from_dict(data: dict[str, Any], base: RunConfig | None = None) -> Run
 
 
 def config_from(
-    path: Path | None = None, overrides: dict[str, Any] | None = None, validate: bool = True
+    path: Path | None = None, overrides: dict[str, Any] | None = None, validate: bool = True,
+    base: RunConfig | None = None,
 ) -> RunConfig:
-    """Defaults, overlaid by the TOML file at `path` (if any), overlaid by `overrides` (a dict shaped like the
-    file, e.g. from command-line flags); then validated, unless the caller checks something first."""
-    cfg = config_from_dict(overrides or {}, load_config(path) if path is not None else RunConfig())
+    """`base` (gaterm's defaults if None), overlaid by the TOML file at `path` (if any), overlaid by `overrides`
+    (a dict shaped like the file, e.g. from command-line flags); then validated, unless the caller checks
+    something first."""
+    start = base if base is not None else RunConfig()
+    cfg = config_from_dict(overrides or {}, load_config(path, start) if path is not None else start)
     return cfg.validate() if validate else cfg
+
+
+# The study's protocol (Gonzalez & Varrun 2021, ../docs/algorithm.md): a generational GA of 20 with 10 survivors
+# over 10 generations, every evaluation trained to early stopping with the full patience, nothing pruned.
+# `gaterm compare` runs its arms with it, so that its reports stay comparable with the study's Table 1 whatever
+# gaterm's own defaults are; a config file and flags override it as usual.
+STUDY_PROTOCOL: dict[str, Any] = {
+    "ga": {"population": 20, "survivors": 10, "generations": 10, "mutation_prob": 0.1, "schedule": "generational",
+           "init": "random", "dedupe": False, "crossover_depth": "deeper"},
+    "training": {"max_epochs": 100, "patience": 10, "merged_patience": 0, "relative_patience": False,
+                 "prune": False},
+}
+
+
+def study_protocol() -> RunConfig:
+    """gaterm's defaults with the study's protocol (`STUDY_PROTOCOL`) on top."""
+    return config_from_dict(STUDY_PROTOCOL)
 
 
 def load_config(path: Path, base: RunConfig | None = None) -> RunConfig:

@@ -235,7 +235,8 @@ def _split_indices(
     out: list[np.ndarray] = []
     pos = 0
     for f in fractions:
-        want, part = max(1, round(f * n)), []
+        want = max(1, round(f * n))
+        part: list[int] = []
         while pos < n_groups and (len(part) < want):
             part += members[order[pos]]
             pos += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -144,7 +145,7 @@ class EngineState:
     next_id: int
     population: list[tuple[int, Chromosome, tuple[int, int] | None, EvaluationRecord | None]]
     weights: dict[int, list]
-    rng_state: dict
+    rng_state: Mapping[str, Any]  # as numpy's BitGenerator.state gives it (a dict) and takes it back
     curves: list[tuple[str, tuple[float, ...]]]  # (loss, validation curve) of completed evaluations (pruning)
     records: list[EvaluationRecord]
     best_id: int | None

@@ -9,6 +9,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -16,6 +17,7 @@ from rich.progress import (
 from rich.table import Table
 
 from gaterm.charts import histogram
+from gaterm.errors import GatermError
 from gaterm.events import (
     EpochFinished,
     EvaluationFinished,
@@ -42,6 +44,13 @@ def make_console(quiet: bool = False, file=None) -> Console:
     return console
 
 
+def _added(task: TaskID | None) -> TaskID:
+    """A progress task HeadlessView added at RunStarted; None: an event came before the run's first one."""
+    if task is None:
+        raise GatermError("headless view: a run's event arrived before its RunStarted")
+    return task
+
+
 class HeadlessView:
     """Shows progress bars (generations, evaluations with ETA, the current evaluation's epochs), a table per
     generation and a final summary. Use as a context manager around the engine's run."""
@@ -62,7 +71,10 @@ class HeadlessView:
         self._metric = "metric"
         self._selection = "validation"
         self._gen_rows: list = []
-        self._gens_task = self._evals_task = self._epoch_task = None
+        # the progress bars' tasks, added at RunStarted (the engine's first event)
+        self._gens_task: TaskID | None = None
+        self._evals_task: TaskID | None = None
+        self._epoch_task: TaskID | None = None
 
     def __enter__(self) -> Self:
         self.progress.start()
@@ -94,15 +106,15 @@ class HeadlessView:
             self._evals_task = p.add_task("evaluations", total=event.planned_evaluations)
             self._epoch_task = p.add_task("epochs", total=cfg.training.max_epochs)
         elif isinstance(event, GenerationStarted):
-            p.update(self._gens_task, description=f"generation {event.generation}")
+            p.update(_added(self._gens_task), description=f"generation {event.generation}")
         elif isinstance(event, EvaluationStarted):
-            p.reset(self._epoch_task, description=f"individual {event.id}")
+            p.reset(_added(self._epoch_task), description=f"individual {event.id}")
         elif isinstance(event, EpochFinished):
-            p.update(self._epoch_task, completed=event.epoch)
+            p.update(_added(self._epoch_task), completed=event.epoch)
         elif isinstance(event, EvaluationFinished):
-            p.advance(self._evals_task)
+            p.advance(_added(self._evals_task))
         elif isinstance(event, GenerationFinished):
-            p.advance(self._gens_task)
+            p.advance(_added(self._gens_task))
             self._print_generation(event)
         elif isinstance(event, RunFinished):
             p.stop()

@@ -21,7 +21,8 @@ class Parent:
     """A trained parent as a merge strategy sees it.
 
     `layers` lists every dense layer in order, the output layer last (so `layers[:-1]` are the hidden layers).
-    `metric` is the parent's test metric; `higher_is_better` says which direction is good.
+    `metric` is the parent's selection metric (validation, unless the run selects on test); `higher_is_better`
+    says which direction is good.
     """
 
     chromosome: Chromosome

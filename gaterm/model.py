@@ -34,6 +34,10 @@ class ScaledModel(nn.Module):
     probabilities (n, K) or predictions in target units (n, 1, float64) out. `predict` and the exported file use
     this same module, so they give the same numbers."""
 
+    if TYPE_CHECKING:  # the buffers registered in __init__ (not at run time: TorchScript reads class annotations)
+        shift: torch.Tensor
+        scale: torch.Tensor
+
     def __init__(self, net: nn.Sequential, prep: Preprocessing) -> None:
         super().__init__()
         self.net = net.requires_grad_(False)  # inference only: outputs need no autograd graph

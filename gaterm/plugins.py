@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -185,12 +186,17 @@ def _rollback(registry: _Registry, before: dict[str, Any]) -> None:
             del registry.owner[key]
 
 
+def _given(obj: Any) -> Any:
+    """What loading a plugin passed in as an object gives: the object itself."""
+    return obj
+
+
 def load_plugins(extra: list[Any] | None = None, entry_points: bool = True) -> PluginSet:
     """Load built-ins, then each `gaterm` entry point, then `extra` objects (used by tests)."""
     pm = _make_manager()
     ps = PluginSet()
     for modname in BUILTIN_MODULES:
-        _register(pm, ps, modname, lambda m=modname: importlib.import_module(m), "gaterm (built-in)")
+        _register(pm, ps, modname, functools.partial(importlib.import_module, modname), "gaterm (built-in)")
     if entry_points:
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if ep.value in BUILTIN_MODULES:
@@ -198,7 +204,7 @@ def load_plugins(extra: list[Any] | None = None, entry_points: bool = True) -> P
             dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else "?"
             _register(pm, ps, ep.name, ep.load, dist)
     for i, obj in enumerate(extra or []):
-        _register(pm, ps, getattr(obj, "__name__", f"extra{i}"), lambda o=obj: o, "(passed in)")
+        _register(pm, ps, getattr(obj, "__name__", f"extra{i}"), functools.partial(_given, obj), "(passed in)")
     _call_hook(pm, "gaterm_register_datasets", ps.datasets, ps)
     _call_hook(pm, "gaterm_register_merge_strategies", ps.merges, ps)
     _call_hook(pm, "gaterm_register_listeners", ps.listeners, ps)

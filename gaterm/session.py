@@ -74,7 +74,8 @@ def warm_start(cfg: RunConfig, dataset: Dataset) -> WarmStart:
     """The seed of generation 0 from `cfg.ga.init_from`; its problems are reported against `--init-from`."""
     from gaterm.rundir.warmstart import warm_start as from_run
 
-    assert cfg.ga.init_from is not None
+    if cfg.ga.init_from is None:
+        raise GatermError("internal error: a warm start needs ga.init_from")
     try:
         return from_run(cfg.ga.init_from, cfg.ga.population, dataset)
     except GatermError as exc:

@@ -122,6 +122,11 @@ class Direction(enum.Enum):
                 out = item
         return out
 
+    def best_value(self, values: Iterable[float]) -> float:
+        """The best finite value (`best` with the values as their own keys); NaN when none is finite."""
+        out = self.best(values, float)
+        return math.nan if out is None else out
+
     @property
     def worst(self) -> float:
         """The metric a failed evaluation gets: 0 when maximizing (accuracy), +inf when minimizing (an error)."""

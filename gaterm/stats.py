@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from gaterm.states import Status
 
+_K = TypeVar("_K")  # a clustered bootstrap's group key (a seed)
+
 
 class _Timed(Protocol):
-    training_time: float
-    status: Status
+    """A row with a fitness time (read-only: records and rows are frozen dataclasses)."""
+
+    @property
+    def training_time(self) -> float: ...
+
+    @property
+    def status(self) -> Status: ...
 
 
 def fitness_times(rows: Iterable[_Timed]) -> list[float]:
@@ -124,7 +131,7 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, f
 
 # ----- statistics that respect the design: seeds are the independent units ---------------------------------
 def clustered_bootstrap(
-    groups: dict[object, tuple[Sequence[float], ...]],
+    groups: Mapping[_K, tuple[Sequence[float], ...]],
     statistic: Callable[[list[np.ndarray]], float],
     confidence: float = 0.95,
     n_resamples: int = 2000,
@@ -145,7 +152,7 @@ def clustered_bootstrap(
     data = {k: [np.asarray(s, dtype=float) for s in groups[k]] for k in keys}
     width = len(data[keys[0]])
 
-    def pooled(choice: Sequence[object], rng: np.random.Generator | None) -> list[np.ndarray]:
+    def pooled(choice: Sequence[_K], rng: np.random.Generator | None) -> list[np.ndarray]:
         parts: list[list[np.ndarray]] = [[] for _ in range(width)]
         for k in choice:
             samples = data[k]

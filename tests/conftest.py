@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from gaterm.config import GAConfig, GeneStore, RunConfig
+from gaterm.config import STUDY_PROTOCOL, GAConfig, GeneStore, RunConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA_ENV = "GATERM_TEST_DATA"
@@ -119,9 +119,12 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 # ----- engine fixtures -----
 def tiny_config(**ga) -> RunConfig:
-    """A run small enough for a test: 4 individuals, 2 survivors, 3 generations, tiny nets, few epochs."""
+    """A run small enough for a test: 4 individuals, 2 survivors, 3 generations, tiny nets, few epochs; on the
+    study's protocol (generational, no pruning) unless a test asks for more, so each test states what it uses."""
     cfg = RunConfig(dataset="digits", seed=0)
-    cfg.ga = GAConfig(**{"population": 4, "survivors": 2, "generations": 3, "mutation_prob": 0.2, **ga})
+    study = {k: v for k, v in STUDY_PROTOCOL["ga"].items() if k in ("schedule", "dedupe", "crossover_depth", "init")}
+    cfg.ga = GAConfig(**{**study, "population": 4, "survivors": 2, "generations": 3, "mutation_prob": 0.2, **ga})
+    cfg.training.prune = False
     cfg.training.max_epochs = 3
     cfg.training.patience = 2
     cfg.genes = GeneStore(
@@ -148,3 +151,21 @@ def digits(plugin_set):
     from gaterm.session import open_dataset
 
     return open_dataset(plugin_set, plugin_set.dataset("digits"), tiny_config(), None)
+
+
+# ----- markers: `pytest -m "not slow"` checks in a few minutes; CI runs everything -----
+# Modules whose tests start whole gaterm processes (kills, signals, locks, a real full disk, the browser UI)
+SUBPROCESS_MODULES = {"test_headless_cli", "test_resume", "test_sigterm", "test_serve", "test_your_data",
+                      "test_tracking_mlflow", "test_disk_full", "test_lock", "test_launch"}
+# Modules whose tests each take seconds: the subprocess ones, real UI runs, Dask clusters, every merge strategy
+SLOW_MODULES = SUBPROCESS_MODULES | {"test_app", "test_listeners_in_tui", "test_snapshots", "test_dask_lost",
+                                     "test_merge_strategies", "test_async", "test_backends"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.path.stem
+        if module in SUBPROCESS_MODULES:
+            item.add_marker(pytest.mark.subprocess)
+        if module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

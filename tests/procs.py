@@ -20,9 +20,11 @@ population = 6
 survivors = 3
 generations = 5
 mutation_prob = 0.3
+schedule = "generational"
 [training]
 max_epochs = 8
 patience = 3
+prune = false
 [genes]
 neurons = [8, 16, 32]
 layers = [1, 2]

@@ -13,7 +13,7 @@ from gaterm.cli.options import (
     graceful_stop,
     overrides_from,
 )
-from gaterm.config import config_from
+from gaterm.config import config_from, study_protocol
 from gaterm.errors import ConfigError, GatermError
 
 
@@ -101,7 +101,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.paired_control is None:
         args.paired_control = True
     # validated after compare's own refusal, whose reason (the basic arm) comes before the paired control's
-    base = config_from(args.config, overrides_from(args), validate=False)
+    base = config_from(args.config, overrides_from(args), validate=False, base=study_protocol())
     if base.training.merged_patience not in (0, base.training.patience):
         raise ConfigError("training.merged_patience: gaterm compare measures what merging saves against arms "
                           "whose children train with `patience`; leave it at 0")

@@ -53,10 +53,15 @@ def number(text: str) -> float:
 def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
     """The GA and training flags shared by `--no-ui` runs and `compare` (which sets merge per arm itself)."""
     g = p.add_argument_group("genetic algorithm")
-    g.add_argument("--population", type=positive_int, metavar="N")
-    g.add_argument("--survivors", type=positive_int, metavar="N")
-    g.add_argument("--generations", type=positive_int, metavar="N")
-    g.add_argument("--mutation-prob", type=number, metavar="P")
+    g.add_argument("--population", type=positive_int, metavar="N",
+                   help="individuals of generation 0, and of every generation after it (default 20)")
+    g.add_argument("--survivors", type=positive_int, metavar="N",
+                   help="the best N go on and are the parents (default 5; 10 in gaterm compare, as in the study)")
+    g.add_argument("--generations", type=positive_int, metavar="N",
+                   help="generation 0 and N - 1 more; with async, blocks of population - survivors children "
+                   "(default 10)")
+    g.add_argument("--mutation-prob", type=number, metavar="P",
+                   help="the probability that each gene of a child changes (default 0.1)")
     g.add_argument("--target", type=number, metavar="X", help="stop when best accuracy >= X (or MAE <= X)")
     g.add_argument("--time-budget", type=number, metavar="SECONDS", help="start no evaluation after this")
     if per_arm:
@@ -65,8 +70,9 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
         g.add_argument("--merge-strategy", metavar="NAME", help="merge strategy (default: select)")
         g.add_argument("--seed", type=non_negative_int, metavar="N")
     g.add_argument("--schedule", choices=("generational", "async"), metavar="KIND",
-                   help="generational (default: each generation waits for its slowest evaluation) or async "
-                        "(steady state: a child is bred whenever a worker is free)")
+                   help="async (default: steady state, a child is bred from the best so far whenever a worker "
+                   "is free) or generational (each generation waits for its slowest evaluation; the study's, and "
+                   "gaterm compare's)")
     g.add_argument("--first-share", type=number, metavar="S",
                    help="async schedule with --time-budget: generation 0 starts evaluations during this share of "
                         "the budget only, then breeding begins (default 1: the whole population)")
@@ -74,8 +80,8 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
                    help="mutate a child again until its genes differ from every individual's so far (default: "
                         "off, as in the study)")
     g.add_argument("--crossover-depth", choices=CROSSOVER_DEPTHS, metavar="RULE",
-                   help="a child is as deep as its deeper parent (deeper, the default, as in the study) or as "
-                   "either parent (either)")
+                   help="a child is as deep as either parent (either, the default) or as its deeper parent "
+                   "(deeper, as in the study and gaterm compare)")
     g.add_argument("--init", choices=("random", "spread"), metavar="KIND",
                    help="generation 0: random (default) or spread (each gene's values covered evenly)")
     g.add_argument("--select-on", choices=("validation", "test"), metavar="SPLIT",
@@ -84,6 +90,24 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
     g.add_argument("--paired-control", action=argparse.BooleanOptionalAction, default=None,
                    help="also train each merged child from fresh init, for comparison only "
                    f"(default: {'off' if per_arm else 'on'})")
+    add_training_options(p)
+    e = p.add_argument_group("execution (results do not depend on these)")
+    e.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="evaluate N individuals at once in worker processes (default: 1)")
+    e.add_argument("--scheduler", metavar="ADDRESS",
+                   help="send evaluations to a Dask distributed scheduler, e.g. tcp://host:8786")
+    k = p.add_argument_group("tracking")
+    k.add_argument("--mlflow", metavar="URI",
+                   help="also log the run to MLflow: a directory, a file: URI, sqlite:///FILE or http(s)://HOST "
+                   "(default: the config's [tracking] mlflow_uri; off without one)")
+    k.add_argument("--mlflow-experiment", metavar="NAME", help="MLflow experiment (default: gaterm)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bars or per-generation lines: only the final line (best result and run "
+                   "directory)")
+
+
+def add_training_options(p: argparse.ArgumentParser) -> None:
+    """How each network is trained: early stopping, pruning, device."""
     t = p.add_argument_group("training")
     t.add_argument("--max-epochs", type=positive_int, metavar="N")
     t.add_argument("--patience", type=positive_int, metavar="N")
@@ -96,7 +120,7 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
     t.add_argument("--prune", action=argparse.BooleanOptionalAction, default=None,
                    help="median pruning: stop an evaluation after epoch k when its best validation loss so far "
                    "is worse than the median of earlier evaluations' (same loss) best-so-far at epoch k "
-                   "(default: off)")
+                   "(default: on; off in gaterm compare, as in the study)")
     t.add_argument("--prune-warmup", type=non_negative_int, metavar="K",
                    help="epochs before pruning may start (5)")
     t.add_argument("--prune-startup", type=positive_int, metavar="N",
@@ -112,19 +136,6 @@ def add_ga_options(p: argparse.ArgumentParser, per_arm: bool = True) -> None:
     t.add_argument("--prune-lag", type=non_negative_int, metavar="L",
                    help="an evaluation is compared with its generation's evaluations at least L + 1 positions "
                    "earlier; with pruning at most L + 1 run at once (3)")
-    e = p.add_argument_group("execution (results do not depend on these)")
-    e.add_argument("--workers", type=positive_int, default=1, metavar="N",
-                   help="evaluate N individuals at once in worker processes (default: 1)")
-    e.add_argument("--scheduler", metavar="ADDRESS",
-                   help="send evaluations to a Dask distributed scheduler, e.g. tcp://host:8786")
-    k = p.add_argument_group("tracking")
-    k.add_argument("--mlflow", metavar="URI",
-                   help="also log the run to MLflow: a directory, a file: URI, sqlite:///FILE or http(s)://HOST "
-                   "(default: the config's [tracking] mlflow_uri; off without one)")
-    k.add_argument("--mlflow-experiment", metavar="NAME", help="MLflow experiment (default: gaterm)")
-    p.add_argument("--quiet", action="store_true",
-                   help="no progress bars or per-generation lines: only the final line (best result and run "
-                   "directory)")
 
 
 def add_data_options(p: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gaterm.cli.options import (
+    FLAG_TO_KEY,
     Parser,
     add_data_options,
     add_ga_options,
@@ -21,13 +22,9 @@ from gaterm.events import EngineState
 if TYPE_CHECKING:
     from gaterm.rundir.lock import RunLock
 
-# flags a resumed run cannot take: it continues with its own config.toml
-_RESUME_CONFLICTS = ("config", "dataset", "out", "population", "survivors", "generations", "mutation_prob", "target",
-                     "time_budget", "merge", "merge_strategy", "seed", "paired_control", "max_epochs", "patience",
-                     "merged_patience", "first_share", "dedupe", "pruner", "prune_eta", "relative_patience",
-                     "crossover_depth",
-                     "min_delta", "device", "threads", "prune", "prune_warmup", "prune_startup", "prune_lag",
-                     "select_on", "init", "schedule", "data", "label", "task", "impute", "init_from")
+# flags a resumed run cannot take: it continues with its own config.toml. Every flag that sets the config does,
+# except where the run is also logged (tracking), which a resume may change.
+_RESUME_CONFLICTS = ("config", "out", *(flag for flag, key in FLAG_TO_KEY.items() if key[0] != "tracking"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +63,7 @@ def resolve(
     from gaterm.rundir.files import check_run_dir
     from gaterm.rundir.lock import claim_existing_run_dir, claim_new_run_dir
 
+    lock: RunLock | None  # the claimed run directory's, if any
     if args.resume is not None:
         for name in _RESUME_CONFLICTS:
             if getattr(args, name, None) is not None:

@@ -14,11 +14,11 @@ import math
 import os
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, CancelledError
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import torch
 
@@ -71,14 +71,14 @@ class EvaluationBackend(Protocol):
         may_start: Callable[[EvalTask], EvalTask | None],
         on_epoch: Callable[[EvalTask, int, float], None] | None,
         should_stop: Callable[[], bool],
-    ) -> Iterator[EvalOutcome]: ...
+    ) -> Generator[EvalOutcome, None, None]: ...
 
     def run_async(
         self,
         next_task: Callable[[], EvalTask | None],
         on_epoch: Callable[[EvalTask, int, float], None] | None,
         should_stop: Callable[[], bool],
-    ) -> Iterator[EvalOutcome]:
+    ) -> Generator[EvalOutcome, None, None]:
         """The steady-state schedule: `next_task()` is asked for a task whenever a slot is free (and again after
         each yielded outcome); None means nothing to start now. Outcomes are yielded as they finish (the earliest
         id first among those done together); it ends when nothing runs and `next_task()` gives None."""
@@ -139,8 +139,9 @@ class SerialBackend:
     def start(self, config: RunConfig, data: DeviceData) -> None:
         self._data, self._training = data, config.training
 
-    def run(self, tasks, may_start, on_epoch, should_stop) -> Iterator[EvalOutcome]:
-        assert self._data is not None and self._training is not None
+    def run(self, tasks, may_start, on_epoch, should_stop) -> Generator[EvalOutcome, None, None]:
+        if self._data is None or self._training is None:
+            raise GatermError("internal error: the serial backend ran before start()")
         for queued in tasks:
             task = may_start(queued)
             if task is None:
@@ -148,8 +149,9 @@ class SerialBackend:
             cb = (lambda e, v, t=task: on_epoch(t, e, v)) if on_epoch is not None else None
             yield run_task(task, self._data, self._training, cb, should_stop)
 
-    def run_async(self, next_task, on_epoch, should_stop) -> Iterator[EvalOutcome]:
-        assert self._data is not None and self._training is not None
+    def run_async(self, next_task, on_epoch, should_stop) -> Generator[EvalOutcome, None, None]:
+        if self._data is None or self._training is None:
+            raise GatermError("internal error: the serial backend ran before start()")
         while (task := next_task()) is not None:
             cb = (lambda e, v, t=task: on_epoch(t, e, v)) if on_epoch is not None else None
             yield run_task(task, self._data, self._training, cb, should_stop)
@@ -216,14 +218,16 @@ def worker_run(task: EvalTask) -> EvalOutcome:
 def _result_to_wire(r: FitnessResult | None) -> FitnessResult | None:
     if r is None:
         return None
-    return dataclasses.replace(r, layers=[(w.numpy(), b.numpy()) for w, b in r.layers])
+    # numpy arrays on the wire (a FitnessResult's type has no wire variant): _outcome_from_wire turns them back
+    return dataclasses.replace(r, layers=cast("list[LayerWeights]", [(w.numpy(), b.numpy()) for w, b in r.layers]))
 
 
 def _task_to_wire(task: EvalTask) -> EvalTask:
     """Tensors travel as numpy arrays (plain pickles, no shared-memory handles)."""
     if task.init_layers is None:
         return task
-    return dataclasses.replace(task, init_layers=[(w.numpy(), b.numpy()) for w, b in task.init_layers])
+    wire = [(w.numpy(), b.numpy()) for w, b in task.init_layers]  # worker_run turns them back into tensors
+    return dataclasses.replace(task, init_layers=cast("list[LayerWeights]", wire))
 
 
 def _outcome_from_wire(out: EvalOutcome) -> EvalOutcome:
@@ -246,7 +250,7 @@ def _in_order(
     waiting: Callable[[], None],
     cancel: Callable[[list[Any]], Any],
     poll_s: float,
-) -> Iterator[EvalOutcome]:
+) -> Generator[EvalOutcome, None, None]:
     """Yield the outcomes of futures in task order while keeping `capacity` tasks running: a finished later
     task never leaves its worker idle behind an earlier, longer one (unless its `after` says it must wait for
     an earlier outcome). `waiting` runs while a result is awaited (to pass on a stop); whatever is still pending
@@ -288,11 +292,11 @@ def _as_completed(
     next_task: Callable[[], EvalTask | None],
     submit: Callable[[EvalTask], Any],
     capacity: int,
-    wait_any: Callable[[list[Any], float], None],
+    wait_any: Callable[[list[Any], float], object],
     waiting: Callable[[], None],
     cancel: Callable[[list[Any]], Any],
     poll_s: float,
-) -> Iterator[EvalOutcome]:
+) -> Generator[EvalOutcome, None, None]:
     """The steady-state loop over futures: keep `capacity` tasks running, asking `next_task` for each free slot,
     and yield outcomes as they finish (lowest id first among those done together). `wait_any(futures, timeout)`
     returns when one is done or the timeout passes; whatever is pending when the consumer stops is cancelled."""
@@ -364,7 +368,7 @@ class ProcessPoolBackend:
         )
         self._pool.submit(_ping)  # start the workers (spawn, imports, data set) while the main process goes on
 
-    def run(self, tasks, may_start, on_epoch, should_stop) -> Iterator[EvalOutcome]:
+    def run(self, tasks, may_start, on_epoch, should_stop) -> Generator[EvalOutcome, None, None]:
         def waiting() -> None:
             if should_stop():
                 self._stop.set()  # workers poll it between epochs
@@ -379,7 +383,7 @@ class ProcessPoolBackend:
                 raise Cancelled() from None
             raise GatermError(f"a worker process died ({exc}); the run can be continued with --resume") from None
 
-    def run_async(self, next_task, on_epoch, should_stop) -> Iterator[EvalOutcome]:
+    def run_async(self, next_task, on_epoch, should_stop) -> Generator[EvalOutcome, None, None]:
         from concurrent.futures import FIRST_COMPLETED, wait
 
         def waiting() -> None:
@@ -516,11 +520,11 @@ class DaskBackend:
         with contextlib.suppress(Exception):
             self._client.run(dask_preload, self._config, data_dir)
 
-    def run(self, tasks, may_start, on_epoch, should_stop) -> Iterator[EvalOutcome]:
+    def run(self, tasks, may_start, on_epoch, should_stop) -> Generator[EvalOutcome, None, None]:
         return self._drive(should_stop, lambda submit, waiting, cancel: _in_order(
             tasks, submit, self._slots, may_start, waiting, cancel, poll_s=0.1))
 
-    def run_async(self, next_task, on_epoch, should_stop) -> Iterator[EvalOutcome]:
+    def run_async(self, next_task, on_epoch, should_stop) -> Generator[EvalOutcome, None, None]:
         def wait_any(futures: list[Any], timeout: float) -> None:
             from distributed import wait
 
@@ -531,7 +535,7 @@ class DaskBackend:
             next_task, submit, self._slots, wait_any, waiting, cancel, poll_s=0.1))
 
     def _drive(self, should_stop: Callable[[], bool], loop: Callable[..., Iterator[EvalOutcome]]
-               ) -> Iterator[EvalOutcome]:
+               ) -> Generator[EvalOutcome, None, None]:
         """Run `loop(submit, waiting, cancel)` (one of the two schedules) against the cluster: a stop is passed
         on to running tasks, a lost scheduler becomes one line."""
         import uuid

@@ -66,7 +66,7 @@ def restore(engine: Engine, st: EngineState, rng: np.random.Generator) -> tuple[
     population = [Individual(i, c, p, r) for i, c, p, r in st.population]
     engine.weights = dict(st.weights)
     # a checkpoint from before curves carried their loss: usable only when the run has a single loss
-    only = engine.store.loss[0] if len(engine.store.loss) == 1 else None
+    only = engine.store.loss[0] if len(engine.store.loss) == 1 else ""
     engine.curves = [(loss or only, tuple(c)) for loss, c in st.curves if loss or only]
     engine.pruned_curves = [(loss, tuple(c)) for loss, c in st.pruned_curves]
     engine.records = list(st.records)

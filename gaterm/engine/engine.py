@@ -162,7 +162,7 @@ class Engine:
 
     def _first_population(self, rng: np.random.Generator) -> list[Individual]:
         """Generation 0: the warm-start seeds first, then random (or spread) chromosomes."""
-        population = []
+        population: list[Individual] = []
         for chromosome, layers in self._seeds:
             if layers is not None:
                 self.warm_layers[len(population)] = layers
@@ -248,7 +248,7 @@ class Engine:
         return GenerationSummary(
             generation=gen,
             evaluations=len(recs),
-            best_metric=self.direction.best(metrics, float) if metrics else math.nan,
+            best_metric=self.direction.best_value(metrics),
             mean_metric=float(np.mean(metrics)) if metrics else math.nan,
             mean_fitness_time=fitness_time_stats(recs)["mean"],
             best_so_far_id=best.id if best else -1,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -24,7 +25,15 @@ from gaterm.states import Direction, Status
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "softsign": nn.Softsign, "elu": nn.ELU,
 }
-OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+
+
+class _OptimizerClass(Protocol):
+    """A torch optimizer's constructor as gaterm calls it (the base class's own takes `defaults`, not `lr`)."""
+
+    def __call__(self, params: Iterable[nn.Parameter], *, lr: float) -> torch.optim.Optimizer: ...
+
+
+OPTIMIZERS: dict[str, _OptimizerClass] = {
     "sgd": torch.optim.SGD, "adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop,
     "adadelta": torch.optim.Adadelta, "adagrad": torch.optim.Adagrad, "adamax": torch.optim.Adamax,
     "nadam": torch.optim.NAdam,

@@ -147,10 +147,10 @@ def _compare(basic: Sequence[ArmRun], merge: Sequence[ArmRun], patience: int) ->
                                      for s, g in norm_groups.items()},
     }
     diffs = {s: m_by[s].best_test_metric - b_by[s].best_test_metric for s in seeds}
-    m, lo, hi = mean_ci(list(diffs.values()))
+    m, diff_lo, diff_hi = mean_ci(list(diffs.values()))
     metric = merge[0].metric_name if merge else "metric"
     margin = equivalence_margin(metric, [b_by[s].best_test_metric for s in seeds])
-    res["result_diff"] = {"mean": m, "ci": [lo, hi], "per_seed": diffs, "tost_margin": margin,
+    res["result_diff"] = {"mean": m, "ci": [diff_lo, diff_hi], "per_seed": diffs, "tost_margin": margin,
                           "tost_p": tost_p(list(diffs.values()), margin)}
     res["paired"] = _paired(merge, patience)
     return res

@@ -84,7 +84,7 @@ def generation_rows(records: list[EvaluationRecord], generations: int, survivors
         out.append(GenerationRow(
             generation=gen,
             evaluations=len(recs),
-            best_metric=direction.best(metrics, float) if metrics else math.nan,
+            best_metric=direction.best_value(metrics),
             mean_metric=float(np.mean(metrics)) if metrics else math.nan,
             mean_fitness_time=fitness_time_stats(recs)["mean"],
             best_so_far_id=best.id if best else -1,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gaterm.chromosome import Chromosome
 from gaterm.errors import GatermError
@@ -74,7 +74,7 @@ def _survivor_layers(run_dir: Path) -> dict[int, list[LayerWeights]]:
         state = torch.load(path, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - a corrupt file
         raise RunDirError(f"{path}: cannot load ({type(exc).__name__})") from None
-    by_id: dict[int, dict[int, tuple]] = {}
+    by_id: dict[int, dict[int, list[Any]]] = {}  # id -> layer -> [weight, bias], as the file holds them
     for key, tensor in state.items():
         ind, _, name = key.partition("/")
         index, _, kind = name.partition(".")

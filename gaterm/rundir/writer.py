@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gaterm import __version__
+from gaterm.errors import GatermError
 from gaterm.events import (
     CheckpointReady,
     EvaluationFinished,
@@ -82,7 +83,8 @@ class RunWriter:
                 self._row(self._gens, self._fit(GENERATIONS, GEN_COLUMNS,
                                                 row_cells(GenerationRow.from_summary(event.summary))))
             elif isinstance(event, CheckpointReady):
-                assert self._started is not None
+                if self._started is None:
+                    raise GatermError("internal error: a checkpoint came before the run started")
                 save_checkpoint(self.path / CHECKPOINT, event.state, self._started.config)
         except RunDirError as exc:
             self.failed = self.failed or exc

@@ -53,6 +53,11 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [*out, ""]
 
 
+def _as_dict(value: Any) -> dict[str, Any]:
+    """`value` if it is a dict, else an empty one (compare.json is read as found)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _seeds(data: dict[str, Any], arms: dict[str, Any]) -> list[str]:
     seeds = data.get("seeds")
     if isinstance(seeds, list) and seeds:
@@ -104,15 +109,15 @@ def report_markdown(data: Any, title: str = "") -> str:
     lines = [f"# {title or 'comparison'}", ""]
     strategies = data.get("strategies")
     if isinstance(strategies, list):
-        seeds = ", ".join(map(str, data.get("seeds") or [])) or "n/a"
-        lines += [f"Strategies: {', '.join(map(str, strategies))}; seeds: {seeds}.", ""]
+        seed_text = ", ".join(map(str, data.get("seeds") or [])) or "n/a"
+        lines += [f"Strategies: {', '.join(map(str, strategies))}; seeds: {seed_text}.", ""]
     if not isinstance(results, dict) or not results:
         return "\n".join([*lines, "compare.json holds no per-data-set results."])
     for name, ds in results.items():
         if not isinstance(ds, dict):
             continue
-        arms = ds.get("arms") if isinstance(ds.get("arms"), dict) else {}
-        comps = ds.get("comparisons") if isinstance(ds.get("comparisons"), dict) else {}
+        arms = _as_dict(ds.get("arms"))
+        comps = _as_dict(ds.get("comparisons"))
         metric = ds.get("metric_name") or "metric"
         names = list(arms) or [BASIC, *comps]
         # compare.json of gaterm >= 0.2: the test metric of each run's best by validation; older: the best metric

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gaterm.plugin import Chromosome, LayerWeights, Parent, hookimpl, resize
+import torch
+
+from gaterm.plugin import Chromosome, LayerWeights, MergeError, Parent, hookimpl, resize
 
 
 class MeanMerge:
@@ -33,8 +35,16 @@ class MeanMerge:
                 continue
             ws = [resize(w, w0.shape) for w, _ in sources]
             bs = [resize(bb, b0.shape) for _, bb in sources]
-            out.append((sum(ws) / len(ws), sum(bs) / len(bs)))
+            out.append((_mean(ws), _mean(bs)))
         return out
+
+
+def _mean(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """The element-wise mean of one or more tensors, summed in order from 0."""
+    total = sum(tensors)
+    if not isinstance(total, torch.Tensor):
+        raise MergeError("mean merge: nothing to average")
+    return total / len(tensors)
 
 
 @hookimpl

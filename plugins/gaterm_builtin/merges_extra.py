@@ -300,7 +300,8 @@ class RepairedAlignedMerge(AlignedMerge):
             shift = torch.where(fix, mu_t / n.clamp(min=1) - mu_c * scale, 0.0)
             w, bias = w * scale[:, None], bias * scale + shift
             out[i] = (w.to(out[i][0].dtype), bias.to(out[i][1].dtype))
-            h = ACTIVATIONS[acts[i]]()(z * scale + shift) if acts[i] else z * scale + shift
+            act = acts[i]
+            h = ACTIVATIONS[act]()(z * scale + shift) if act else z * scale + shift
         return out
 
 
@@ -337,6 +338,7 @@ class Net2NetMerge:
         n_in = child_init[0][0].shape[1]
         # what the child's current layer's units are in the parent: its unit src[k] of layer `ref`, whose
         # outgoing weights are multiplied by scale[k]; ref -1 is the input, None a broken chain (fresh layer)
+        ref: int | None
         src, scale, ref, nonneg = _idx(range(n_in)), torch.ones(n_in, dtype=torch.float64), -1, False
         out: list[LayerWeights] = []
         for i in range(n_hidden):
@@ -421,12 +423,13 @@ class InheritMerge:
         out: list[LayerWeights] = []
         for i, (w0, b0) in enumerate(child_init):
             for p in (f, o):
+                layer: LayerWeights | None
                 if i == n_hidden:
-                    layer, ok = p.layers[-1], True
+                    layer = p.layers[-1]
                 else:
                     ok = i < depth(p) and activation(p, i) == acts[i]
                     layer = p.layers[i] if ok else None
-                if ok and layer[0].shape == w0.shape and layer[1].shape == b0.shape:
+                if layer is not None and layer[0].shape == w0.shape and layer[1].shape == b0.shape:
                     w, bias = layer
                     out.append((w.detach().clone().to(w0.dtype), bias.detach().clone().to(b0.dtype)))
                     break

@@ -49,9 +49,9 @@ def label_classes(label: Any) -> tuple[tuple[Any, ...], np.ndarray]:
         classes = tuple(int(v) if whole else float(v) for v in distinct)
         return classes, np.searchsorted(distinct, values).astype(np.int64)
     text = as_text(label)
-    distinct = sorted(set(text.tolist()))
-    index = {c: i for i, c in enumerate(distinct)}
-    return tuple(distinct), np.asarray([index[v] for v in text.tolist()], dtype=np.int64)
+    names = sorted(set(text.tolist()))
+    index = {c: i for i, c in enumerate(names)}
+    return tuple(names), np.asarray([index[v] for v in text.tolist()], dtype=np.int64)
 
 
 def infer_layout(

@@ -203,7 +203,7 @@ class MlflowTracker:
             what = f"MLflow logging to {self.uri} failed ({_one_line(exc)})"
         self.context.warn(f"tracking: {what}; the run goes on without it")
 
-    def _handle(self, event: Event) -> None:
+    def _handle(self, event: Event | str) -> None:
         if isinstance(event, RunStarted):
             self._open(event)
         elif isinstance(event, EvaluationFinished):

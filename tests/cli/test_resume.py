@@ -131,7 +131,7 @@ def test_an_async_run_with_two_workers_stopped_and_resumed_is_complete(tmp_path)
     """The steady-state schedule with worker processes: Ctrl-C mid-run, resume; every planned evaluation is there
     once, each child's parents were evaluated before it, the rows agree with the checkpointed generations."""
     cfg = tmp_path / "c.toml"
-    cfg.write_text(CONFIG.replace("[ga]", '[ga]\nschedule = "async"'))
+    cfg.write_text(CONFIG.replace('schedule = "generational"', 'schedule = "async"'))
     out = tmp_path / "run"
     proc = start(["--config", str(cfg), "--out", str(out), "--workers", "2"])
     while proc.poll() is None and n_rows(out / "generations.csv") < 2:  # two blocks checkpointed, more running

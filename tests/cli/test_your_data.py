@@ -27,9 +27,11 @@ seed = 1
 population = 4
 survivors = 2
 generations = 2
+schedule = "generational"
 [training]
 max_epochs = 3
 patience = 2
+prune = false
 [genes]
 neurons = [8, 16]
 layers = [1]

@@ -133,8 +133,8 @@ def test_relative_patience_with_the_paired_control_is_refused():
 
 def test_the_run_builds_the_pruner_it_is_configured_with():
     tr = RunConfig().training
+    assert make_pruner(tr).name == "median"  # gaterm's default search prunes by the median rule
+    tr.prune = False
     assert make_pruner(tr) is None
-    tr.prune = True
-    assert make_pruner(tr).name == "median"
-    tr.pruner = "asha"
+    tr.prune, tr.pruner = True, "asha"
     assert make_pruner(tr).name == "asha"

@@ -251,10 +251,9 @@ class SetupPane(Vertical):
             self.query_one(f"#{input_id(spec_.key)}", Input).set_class(spec_.key == bad, "-bad")
         self.query_one("#data-file", Input).set_class(bad == "data.file", "-bad")
         message = self.query_one("#setup-message", Static)
-        if error:
-            message.update(f"[b]✗[/] {_escape(error)}")
+        if error or config is None:
+            message.update(f"[b]✗[/] {_escape(error or 'no configuration')}")
         else:
-            assert config is not None
             ga = config.ga
             merge = f"merge on ({ga.merge_strategy})" if ga.merge else "merge off"
             planned = ga.planned_evaluations
