@@ -172,20 +172,15 @@ class GAConfig:
         if ga.time_budget_s is not None:
             _check(ga.time_budget_s > 0, "ga.time_budget_s", "must be > 0 seconds")
         _check(bool(ga.merge_strategy), "ga.merge_strategy", "must not be empty")
-        _check(ga.selection in SELECTIONS, "ga.selection",
-               f"must be one of {', '.join(SELECTIONS)}, got {ga.selection!r}{_suggest(ga.selection, SELECTIONS)}")
-        _check(ga.schedule in SCHEDULES, "ga.schedule",
-               f"must be one of {', '.join(SCHEDULES)}, got {ga.schedule!r}{_suggest(ga.schedule, SCHEDULES)}")
+        _check_choice(ga.selection, "ga.selection", SELECTIONS)
+        _check_choice(ga.schedule, "ga.schedule", SCHEDULES)
         _check(0.0 < ga.first_share <= 1.0, "ga.first_share", "must be above 0 and at most 1")
         _check(ga.first_share == 1.0 or (ga.schedule == "async" and ga.time_budget_s is not None), "ga.first_share",
                "applies to the async schedule with a time budget only (set ga.schedule = \"async\" and "
                "ga.time_budget_s, or leave it at 1)")
-        _check(ga.init in INITS, "ga.init",
-               f"must be one of {', '.join(INITS)}, got {ga.init!r}{_suggest(ga.init, INITS)}")
+        _check_choice(ga.init, "ga.init", INITS)
         _check(ga.init_from is None or bool(ga.init_from), "ga.init_from", "must not be empty")
-        _check(ga.crossover_depth in CROSSOVER_DEPTHS, "ga.crossover_depth",
-               f"must be one of {', '.join(CROSSOVER_DEPTHS)}, got {ga.crossover_depth!r}"
-               f"{_suggest(ga.crossover_depth, CROSSOVER_DEPTHS)}")
+        _check_choice(ga.crossover_depth, "ga.crossover_depth", CROSSOVER_DEPTHS)
 
 
 @dataclass
@@ -249,8 +244,7 @@ class TrainingConfig:
         _check(tr.threads >= 0, "training.threads", "must be >= 0 (0 lets gaterm choose)")
         _check(tr.threads <= MAX_THREADS, "training.threads", f"must be at most {MAX_THREADS}")
         _check(tr.prune_warmup >= 0, "training.prune_warmup", "must be >= 0")
-        _check(tr.pruner in PRUNERS, "training.pruner",
-               f"must be one of {', '.join(PRUNERS)}, got {tr.pruner!r}{_suggest(tr.pruner, PRUNERS)}")
+        _check_choice(tr.pruner, "training.pruner", PRUNERS)
         _check(tr.prune_eta >= 2, "training.prune_eta", "must be at least 2")
         _check(not (ga.paired_control and tr.relative_patience), "training.relative_patience",
                "the paired control trains the same child fresh with `patience`: a shorter patience for the "
@@ -290,10 +284,8 @@ class DataConfig:
     def validate(self, dataset: str) -> None:
         """The [data] section's rules: only the table data set reads a file."""
         d = self
-        _check(d.task in TABLE_TASKS, "data.task",
-               f"must be one of {', '.join(TABLE_TASKS)}, got {d.task!r}{_suggest(d.task, TABLE_TASKS)}")
-        _check(d.impute in IMPUTE_RULES, "data.impute",
-               f"must be one of {', '.join(IMPUTE_RULES)}, got {d.impute!r}{_suggest(d.impute, IMPUTE_RULES)}")
+        _check_choice(d.task, "data.task", TABLE_TASKS)
+        _check_choice(d.impute, "data.impute", IMPUTE_RULES)
         if dataset == TABLE_DATASET:
             _check(bool(d.file), "data.file", "the 'table' data set needs a file (--data FILE)")
             _check(bool(d.label), "data.label", "the 'table' data set needs the column to predict (--label COLUMN)")
@@ -351,6 +343,11 @@ class RunConfig:
         self.genes.validate()
         self.tracking.validate()
         return self
+
+
+def _check_choice(value: str, name: str, choices: tuple[str, ...]) -> None:
+    """`value` must be one of `choices`; the message names them and suggests the closest."""
+    _check(value in choices, name, f"must be one of {', '.join(choices)}, got {value!r}{_suggest(value, choices)}")
 
 
 def _check(ok: bool, name: str, message: str) -> None:
