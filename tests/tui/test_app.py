@@ -352,7 +352,7 @@ async def test_an_engine_that_fails_before_starting_shows_its_own_error(make_app
         assert "✗ error: scheduler tcp://nowhere:8786 is unreachable" in text_of(app.query_one("#run-status"))
 
 
-async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app, plugin_set, tmp_path):
+async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app, plugin_set, tmp_path, monkeypatch):
     from gaterm.cli.run import build_parser, resolve
     from gaterm.engine.engine import Engine
     from gaterm.session import open_dataset
@@ -361,6 +361,9 @@ async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app
     cfg = tui_config(max_epochs=6, patience=6)
     cfg.ga.generations = 8
     app = make_app(cfg)
+    # each generation's checkpoint takes a moment, so the tiny run cannot finish before the UI has seen five
+    # evaluations and asked it to stop (on an idle machine it otherwise could)
+    monkeypatch.setenv("GATERM_FAULT_CHECKPOINT_DELAY_S", "0.3")
 
     def five_then_stop() -> bool:  # stop the moment the UI has seen five evaluations (generation 1)
         if app.live is not None and len(app.live.evaluations) >= 5:
@@ -375,6 +378,7 @@ async def test_the_ui_resumes_a_stopped_run_to_the_uninterrupted_result(make_app
     out = app.live.path
     assert json.loads((out / "summary.json").read_text())["stop_reason"] == "cancelled"
 
+    monkeypatch.delenv("GATERM_FAULT_CHECKPOINT_DELAY_S")
     cfg_r, out_r, state_r, lock_r = resolve(build_parser().parse_args(["--resume", str(out)]))
     resumed = GatermApp(cfg_r, out=out_r, resume_state=state_r, resume=True, out_lock=lock_r)
     async with resumed.run_test(size=(120, 40)) as pilot:  # starts at once, from the last checkpoint
